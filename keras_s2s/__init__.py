@@ -1,0 +1,48 @@
+"""keras_s2s: encoder–decoder (sequence-to-sequence) models for Keras 3 / TensorFlow.
+
+    >>> import keras_s2s
+    >>> splits = keras_s2s.data.load_corpus("bible-spa-eng", max_words=20)
+    >>> model = keras_s2s.build_model(splits.train, architecture="gru")
+    >>> keras_s2s.train(model, splits.train, splits.validation, epochs=5)
+    >>> keras_s2s.translate("¿Dónde está?", model)
+
+Names are imported on first use (PEP 562), so `import keras_s2s.data` stays
+light and a submodule can be used before the whole package is loaded.
+"""
+
+import importlib
+import os
+
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+
+__version__ = "0.1.0"
+
+# public name -> module that defines it
+_EXPORTS = {
+    "RNNSeq2Seq": "keras_s2s.models",
+    "Seq2Seq": "keras_s2s.models",
+    "build_model": "keras_s2s.models",
+    "Translator": "keras_s2s.translator",
+    "evaluate": "keras_s2s.evaluation",
+    "load": "keras_s2s.saving",
+    "train": "keras_s2s.training",
+    "translate": "keras_s2s.translation",
+}
+_SUBMODULES = ("data", "decoding", "models", "text")
+
+__all__ = sorted([*_EXPORTS, *_SUBMODULES])
+
+
+def __getattr__(name):
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(_EXPORTS[name]), name)
+    elif name in _SUBMODULES:
+        value = importlib.import_module(f"keras_s2s.{name}")
+    else:
+        raise AttributeError(f"module 'keras_s2s' has no attribute {name!r}")
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return __all__

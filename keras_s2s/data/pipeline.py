@@ -1,0 +1,123 @@
+"""Sentence pairs -> batched `tf.data` for teacher forcing.
+
+Each element is `((encoder_token_ids, decoder_token_ids), target_ids)`:
+
+    target sentence      "Where is it ?"
+    decoder_token_ids    [START] Where is it ?          (what the decoder sees)
+    target_ids                   Where is it ?  [END]   (what it must predict)
+
+so at every position the decoder is given the true previous word (teacher
+forcing) and asked for the next one. Batches group sentences of similar length
+(bucketing), so little compute goes to padding, and padding (id 0) is masked
+out of the loss and the accuracy by `keras_s2s.training`.
+"""
+
+from __future__ import annotations
+
+import tensorflow as tf
+
+from keras_s2s.text import END_ID, PAD_ID, START_ID, SentenceEncoder
+
+# Upper bounds (in tokens) of the length buckets; longer pairs share the last bucket.
+DEFAULT_BUCKET_BOUNDARIES = (8, 12, 16, 20, 24, 28, 32, 40, 48, 64)
+
+
+def teacher_forcing_arrays(
+    sources, targets, *, source_encoder: SentenceEncoder, target_encoder: SentenceEncoder
+):
+    """Tokenises whole lists of sentences at once (vectorised, in TF ops).
+
+    Returns:
+        Three ragged int32 tensors `[num_pairs, (time)]`: encoder inputs,
+        decoder inputs (target shifted right, starting with START) and targets
+        (ending with END).
+    """
+    source_ids = source_encoder.encode(tf.constant(list(sources), dtype=tf.string))
+    # Leave room for the start/end marker so neither side exceeds max_length.
+    target_ids = target_encoder.encode(tf.constant(list(targets), dtype=tf.string))
+    target_ids = target_ids[:, : target_encoder.max_length - 1]
+    batch = target_ids.nrows()
+    start = tf.fill([batch, 1], START_ID)
+    end = tf.fill([batch, 1], END_ID)
+    decoder_inputs = tf.concat([start, target_ids], axis=1)
+    decoder_targets = tf.concat([target_ids, end], axis=1)
+    return source_ids, decoder_inputs, decoder_targets
+
+
+def make_dataset(
+    pairs,
+    *,
+    source_encoder: SentenceEncoder,
+    target_encoder: SentenceEncoder,
+    batch_size: int = 64,
+    shuffle: bool = True,
+    seed: int | None = 0,
+    bucket_boundaries=DEFAULT_BUCKET_BOUNDARIES,
+) -> tf.data.Dataset:
+    """Builds the training (or validation) dataset.
+
+    Args:
+        pairs: anything with `sources` and `targets` string sequences
+            (e.g. `keras_s2s.data.SentencePairs`).
+        source_encoder, target_encoder: the model's `SentenceEncoder`s.
+        batch_size: sentences per batch.
+        shuffle: reshuffle every epoch (off for evaluation).
+        seed: shuffling seed, for reproducible runs.
+        bucket_boundaries: token-length bucket bounds; `None` pads every batch
+            to its own longest pair without bucketing.
+
+    Returns:
+        A dataset of `((encoder_token_ids, decoder_token_ids), target_ids)`,
+        int32 `[batch, time]`, zero-padded.
+
+    Example:
+        >>> dataset = make_dataset(splits.train, source_encoder=model.source_encoder,
+        ...                        target_encoder=model.target_encoder)
+    """
+    if len(pairs.sources) == 0:
+        raise ValueError("Cannot build a dataset from 0 sentence pairs.")
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be >= 1, got {batch_size}.")
+    sources, decoder_inputs, targets = teacher_forcing_arrays(
+        pairs.sources, pairs.targets, source_encoder=source_encoder, target_encoder=target_encoder
+    )
+    # tf.data slices ragged tensors into ragged elements, which padded_batch
+    # refuses; slice dense rows plus their lengths and cut each row instead.
+    columns = [(r.to_tensor(default_value=PAD_ID), r.row_lengths()) for r in
+               (sources, decoder_inputs, targets)]
+    dataset = tf.data.Dataset.from_tensor_slices(tuple(columns)).map(
+        _unpad, num_parallel_calls=tf.data.AUTOTUNE
+    )
+    # Cheap to keep the token ids in memory; cache so epochs after the first
+    # skip the slicing work.
+    dataset = dataset.cache()
+    if shuffle:
+        dataset = dataset.shuffle(len(pairs.sources), seed=seed, reshuffle_each_iteration=True)
+    padded_shapes = (([None], [None]), [None])
+    padding_values = ((PAD_ID, PAD_ID), PAD_ID)
+    if bucket_boundaries:
+        dataset = dataset.bucket_by_sequence_length(
+            element_length_func=_pair_length,
+            bucket_boundaries=list(bucket_boundaries),
+            bucket_batch_sizes=[batch_size] * (len(bucket_boundaries) + 1),
+            padded_shapes=padded_shapes,
+            padding_values=padding_values,
+        )
+    else:
+        dataset = dataset.padded_batch(
+            batch_size, padded_shapes=padded_shapes, padding_values=padding_values
+        )
+    return dataset.prefetch(tf.data.AUTOTUNE)
+
+
+def _unpad(source, decoder_input, target):
+    def cut(column):
+        ids, length = column
+        return ids[:length]
+
+    return (cut(source), cut(decoder_input)), cut(target)
+
+
+def _pair_length(inputs, target):
+    source, _ = inputs
+    return tf.maximum(tf.shape(source)[0], tf.shape(target)[0])

@@ -1,0 +1,7 @@
+"""Encoder–decoder architectures, each exposing training/encoder/decoder models."""
+
+from keras_s2s.models.base import Seq2Seq
+from keras_s2s.models.building import ARCHITECTURES, build_model
+from keras_s2s.models.rnn import RNNSeq2Seq
+
+__all__ = ["ARCHITECTURES", "Seq2Seq", "RNNSeq2Seq", "build_model"]

@@ -1,0 +1,57 @@
+"""From training pairs to an untrained model: vocabularies + architecture."""
+
+from __future__ import annotations
+
+from keras_s2s.models.rnn import RNNSeq2Seq
+from keras_s2s.text import Vocabulary
+
+ARCHITECTURES = ("gru", "lstm")
+
+
+def build_model(
+    train_pairs,
+    *,
+    architecture: str = "gru",
+    source_vocabulary_size: int = 8000,
+    target_vocabulary_size: int = 8000,
+    min_count: int = 1,
+    lowercase_source: bool = True,
+    lowercase_target: bool = False,
+    **model_options,
+):
+    """Builds vocabularies from `train_pairs` and the chosen architecture.
+
+    Args:
+        train_pairs: `SentencePairs` (only the training split: the vocabulary
+            must not peek at validation or test text).
+        architecture: one of `ARCHITECTURES`.
+        source_vocabulary_size, target_vocabulary_size: caps, reserved tokens
+            included; rarer words become the unknown token.
+        min_count: words seen fewer times are left out of the vocabulary.
+        lowercase_source, lowercase_target: see `keras_s2s.models.Seq2Seq`.
+        **model_options: the architecture's own options (`embedding_dim`,
+            `hidden_dim`, `num_layers`, `dropout`, `max_source_length`, ...).
+
+    Example:
+        >>> model = build_model(splits.train, architecture="lstm", hidden_dim=256)
+    """
+    if architecture not in ARCHITECTURES:
+        raise ValueError(
+            f"architecture must be one of {ARCHITECTURES}, got {architecture!r}."
+        )
+    source_vocabulary = Vocabulary.build(
+        train_pairs.sources, lowercase=lowercase_source,
+        max_size=source_vocabulary_size, min_count=min_count,
+    )
+    target_vocabulary = Vocabulary.build(
+        train_pairs.targets, lowercase=lowercase_target,
+        max_size=target_vocabulary_size, min_count=min_count,
+    )
+    return RNNSeq2Seq(
+        source_vocabulary.tokens,
+        target_vocabulary.tokens,
+        cell_type=architecture,
+        lowercase_source=lowercase_source,
+        lowercase_target=lowercase_target,
+        **model_options,
+    )

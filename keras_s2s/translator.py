@@ -1,0 +1,128 @@
+"""Strings in, strings out, all in the TF graph: the piece `translate` runs and
+`export` saves.
+
+    text ─► normalise + tokenise + lookup ─► encoder_model ─► search over
+    decoder_model steps ─► ids ─► tokens ─► detokenise ─► translation
+"""
+
+from __future__ import annotations
+
+import tensorflow as tf
+
+from keras_s2s import decoding
+from keras_s2s.text import END_ID, PAD_ID, START_ID
+
+METHODS = ("greedy", "beam", "sample")
+
+
+def default_max_length(source_lengths: tf.Tensor, model_limit: int) -> tf.Tensor:
+    """Translations may run to twice the longest source in the batch plus 10
+    tokens, and never past the model's `max_target_length`."""
+    longest = tf.reduce_max(tf.concat([source_lengths, [0]], axis=0))
+    return tf.minimum(tf.cast(2 * longest + 10, tf.int32), model_limit)
+
+
+class Translator(tf.Module):
+    """A model plus a fixed decoding method, callable on `tf.string[batch]`.
+
+    Args:
+        model: a `keras_s2s.models.Seq2Seq`.
+        method: `"greedy"`, `"beam"` or `"sample"`.
+        beam_width, length_penalty, num_results: beam search settings.
+        temperature, top_k, seed: sampling settings.
+        max_length: fixed maximum translation length in tokens; `None` means
+            `default_max_length` (computed per batch).
+
+    Calling it returns a dict: `translation` (`string[batch]`, or
+    `string[batch, num_results]` when `num_results > 1`), `score` (same shape:
+    the length-normalised log-probability for beam search, the summed
+    log-probability otherwise) and `length` (tokens, end token included).
+    """
+
+    def __init__(
+        self,
+        model,
+        *,
+        method: str = "greedy",
+        beam_width: int = 4,
+        length_penalty: float = 0.6,
+        num_results: int = 1,
+        temperature: float = 1.0,
+        top_k: int = 0,
+        seed: int | None = None,
+        max_length: int | None = None,
+    ):
+        super().__init__(name=f"{method}_translator")
+        if method not in METHODS:
+            raise ValueError(f"method must be one of {METHODS}, got {method!r}.")
+        if num_results != 1 and method != "beam":
+            raise ValueError(
+                f"num_results={num_results} needs method='beam' (got method={method!r})."
+            )
+        if max_length is not None and (not isinstance(max_length, int) or max_length < 1):
+            raise ValueError(f"max_length must be a positive integer or None, got {max_length!r}.")
+        self.model = model
+        self.method = method
+        self.options = dict(
+            beam_width=beam_width, length_penalty=length_penalty, num_results=num_results,
+            temperature=temperature, top_k=top_k, seed=seed,
+        )
+        self.max_length = max_length
+        self._validate_search_options()
+
+    def _validate_search_options(self):
+        # Run the search functions' own argument checks now, at construction,
+        # rather than at first call inside a traced graph.
+        o = self.options
+        if self.method == "beam":
+            decoding.validate_beam_arguments(
+                beam_width=o["beam_width"], num_results=o["num_results"],
+                length_penalty=o["length_penalty"],
+            )
+        elif self.method == "sample":
+            decoding.validate_sampling_arguments(temperature=o["temperature"], top_k=o["top_k"])
+
+    @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="text")])
+    def __call__(self, text):
+        model = self.model
+        source = model.source_encoder.encode(text)
+        source_lengths = tf.cast(source.row_lengths(), tf.int32)
+        # One extra padding column keeps the time axis >= 1 even when every
+        # input is empty; padding is masked, so it changes nothing else.
+        encoder_token_ids = tf.pad(source.to_tensor(default_value=PAD_ID), [[0, 0], [0, 1]])
+        state = model.initial_state(encoder_token_ids)
+        if self.max_length is not None:
+            max_length = self.max_length
+        else:
+            max_length = default_max_length(source_lengths, model.target_encoder.max_length)
+        common = dict(start_id=START_ID, end_id=END_ID, max_length=max_length, pad_id=PAD_ID)
+        o = self.options
+        if self.method == "beam":
+            result = decoding.beam_search(
+                model.decode_step, state, beam_width=o["beam_width"],
+                length_penalty=o["length_penalty"], num_results=o["num_results"], **common,
+            )
+            ids, scores, lengths = result.ids, result.scores, result.lengths
+        else:
+            if self.method == "greedy":
+                result = decoding.greedy_search(model.decode_step, state, **common)
+            else:
+                result = decoding.sample(
+                    model.decode_step, state, temperature=o["temperature"],
+                    top_k=o["top_k"], seed=o["seed"], **common,
+                )
+            # Same layout as beam search: (batch, num_results=1, time).
+            ids, scores = result.ids[:, None, :], result.log_probs[:, None]
+            lengths = result.lengths[:, None]
+        batch = tf.shape(ids)[0]
+        num_results = tf.shape(ids)[1]
+        flat_ids = tf.reshape(ids, [batch * num_results, -1])  # (batch * results, time)
+        translations = tf.reshape(model.target_encoder.decode(flat_ids), [batch, num_results])
+        # An empty input means nothing to translate: empty output, score 0.
+        is_empty = tf.equal(source_lengths, 0)[:, None]
+        translations = tf.where(is_empty, tf.constant(""), translations)
+        scores = tf.where(is_empty, tf.zeros_like(scores), scores)
+        lengths = tf.where(is_empty, tf.zeros_like(lengths), lengths)
+        if o["num_results"] == 1:
+            translations, scores, lengths = translations[:, 0], scores[:, 0], lengths[:, 0]
+        return {"translation": translations, "score": scores, "length": lengths}

@@ -1,0 +1,119 @@
+"""The three Functional models are one model: same variables, same logits."""
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from keras_s2s.models import RNNSeq2Seq, build_model
+from keras_s2s.text import PAD_ID, START_ID, Vocabulary
+
+SOURCE_VOCABULARY = Vocabulary.build(["a b c d e f g"], lowercase=True).tokens
+TARGET_VOCABULARY = Vocabulary.build(["t u v w x y z"], lowercase=False).tokens
+
+
+def _model(cell_type, num_layers=2, dropout=0.0):
+    keras.utils.set_random_seed(0)
+    return RNNSeq2Seq(SOURCE_VOCABULARY, TARGET_VOCABULARY, cell_type=cell_type,
+                      embedding_dim=8, hidden_dim=16, num_layers=num_layers, dropout=dropout)
+
+
+def _batch():
+    # Row 1 is shorter on both sides: padding must not leak into its results.
+    encoder_ids = np.array([[4, 5, 6, 7, 8], [9, 10, 4, PAD_ID, PAD_ID]], dtype="int32")
+    decoder_ids = np.array([[START_ID, 4, 5, 6], [START_ID, 7, 8, PAD_ID]], dtype="int32")
+    return encoder_ids, decoder_ids
+
+
+@pytest.mark.parametrize("cell_type", ["gru", "lstm"])
+def test_step_by_step_decoding_reproduces_teacher_forced_logits(cell_type):
+    model = _model(cell_type, dropout=0.3)  # dropout must be off at inference
+    encoder_ids, decoder_ids = _batch()
+    teacher_forced = model.training_model([encoder_ids, decoder_ids]).numpy()
+
+    state = model.initial_state(tf.constant(encoder_ids))
+    steps = []
+    for t in range(decoder_ids.shape[1]):
+        outputs = model.decoder_model([tf.constant(decoder_ids[:, t : t + 1]), *state])
+        steps.append(outputs[0].numpy()[:, 0])
+        state = outputs[1:]
+    step_by_step = np.stack(steps, axis=1)
+
+    real = decoder_ids != PAD_ID
+    np.testing.assert_allclose(step_by_step[real], teacher_forced[real], atol=1e-5)
+    # decode_step (what the search functions call) is the same computation.
+    state = model.initial_state(tf.constant(encoder_ids))
+    logits, _ = model.decode_step(tf.constant(decoder_ids[:, 0]), state)
+    np.testing.assert_allclose(logits.numpy(), teacher_forced[:, 0], atol=1e-5)
+
+
+@pytest.mark.parametrize("cell_type", ["gru", "lstm"])
+def test_padding_in_the_source_does_not_change_the_encoding(cell_type):
+    model = _model(cell_type)
+    short = np.array([[9, 10, 4]], dtype="int32")
+    padded = np.array([[9, 10, 4, PAD_ID, PAD_ID, PAD_ID]], dtype="int32")
+    for alone, with_padding in zip(model.initial_state(short), model.initial_state(padded)):
+        np.testing.assert_allclose(alone.numpy(), with_padding.numpy(), atol=1e-6)
+
+
+def test_inference_models_hold_the_training_models_variables():
+    model = _model("lstm")
+    training = {id(v) for v in model.training_model.weights}
+    encoder = {id(v) for v in model.encoder_model.weights}
+    decoder = {id(v) for v in model.decoder_model.weights}
+    assert encoder and decoder
+    assert encoder | decoder == training  # the very same objects, nothing copied
+    assert not encoder & decoder
+    # Changing a training weight changes the decoder model's output.
+    encoder_ids, decoder_ids = _batch()
+    state = model.initial_state(tf.constant(encoder_ids))
+    first_tokens = tf.constant(decoder_ids[:, :1])
+    before = model.decoder_model([first_tokens, *state])[0].numpy()
+    kernel = model.output_projection.kernel
+    kernel.assign(kernel + 1.0)
+    after = model.decoder_model([first_tokens, *state])[0].numpy()
+    assert not np.allclose(before, after)
+
+
+def test_config_round_trip_rebuilds_the_same_architecture():
+    model = _model("gru", num_layers=1)
+    clone = RNNSeq2Seq.from_config(model.get_config())
+    assert clone.get_config() == model.get_config()
+    assert [w.shape for w in clone.weights] == [w.shape for w in model.weights]
+
+
+def test_save_and_load_keep_weights_and_vocabularies(tmp_path):
+    import keras_s2s
+
+    model = _model("lstm")
+    path = tmp_path / "model.keras"
+    model.save(path)
+    loaded = keras_s2s.load(path)
+    assert loaded.source_vocabulary == model.source_vocabulary
+    assert loaded.target_vocabulary == model.target_vocabulary
+    encoder_ids, decoder_ids = _batch()
+    np.testing.assert_array_equal(loaded([encoder_ids, decoder_ids]).numpy(),
+                                  model([encoder_ids, decoder_ids]).numpy())
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"cell_type": "rnn"}, "cell_type"),
+        ({"hidden_dim": 0}, "hidden_dim"),
+        ({"num_layers": 1.5}, "num_layers"),
+        ({"dropout": 1.0}, "dropout"),
+        ({"max_source_length": -3}, "max_source_length"),
+    ],
+)
+def test_bad_options_fail_at_construction_naming_the_option(options, message):
+    with pytest.raises(ValueError, match=message):
+        RNNSeq2Seq(SOURCE_VOCABULARY, TARGET_VOCABULARY, **options)
+
+
+def test_build_model_rejects_unknown_architecture():
+    class Pairs:
+        sources, targets = ["a"], ["b"]
+
+    with pytest.raises(ValueError, match="architecture"):
+        build_model(Pairs(), architecture="rnn-9000")
