@@ -139,5 +139,6 @@ def train(
         validation_data=validation_data,
         epochs=epochs,
         callbacks=callbacks,
+        shuffle=False,  # the dataset reshuffles itself every epoch
         verbose=verbose,
     )

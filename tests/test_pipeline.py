@@ -34,7 +34,7 @@ def test_decoder_input_is_target_shifted_by_one():
     dataset = make_dataset(Pairs(SOURCES, TARGETS), source_encoder=source_encoder,
                            target_encoder=target_encoder, batch_size=2, shuffle=False)
     seen = 0
-    for (encoder_ids, decoder_ids), target_ids in dataset:
+    for (_, decoder_ids), target_ids in dataset:
         decoder_ids, target_ids = decoder_ids.numpy(), target_ids.numpy()
         for row_in, row_out in zip(decoder_ids, target_ids):
             length = int((row_out != PAD_ID).sum())
@@ -106,3 +106,19 @@ def test_empty_pairs_are_an_error():
     source_encoder, target_encoder = _encoders()
     with pytest.raises(ValueError, match="0 sentence pairs"):
         make_dataset(Pairs([], []), source_encoder=source_encoder, target_encoder=target_encoder)
+
+
+@pytest.mark.parametrize("bucket_boundaries", [(2, 4, 8), None])
+def test_dataset_states_its_true_number_of_batches(bucket_boundaries):
+    sources = [" ".join(["uno"] * n) for n in range(1, 12)] * 3
+    targets = [" ".join(["one"] * n) for n in range(1, 12)] * 3
+    source_encoder = SentenceEncoder(Vocabulary.build(sources, lowercase=True),
+                                     lowercase=True, max_length=32)
+    target_encoder = SentenceEncoder(Vocabulary.build(targets, lowercase=False),
+                                     lowercase=False, max_length=32)
+    dataset = make_dataset(Pairs(sources, targets), source_encoder=source_encoder,
+                           target_encoder=target_encoder, batch_size=4,
+                           bucket_boundaries=bucket_boundaries)
+    batches = list(dataset)
+    assert int(dataset.cardinality()) == len(batches)
+    assert sum(int(target.shape[0]) for _, target in batches) == len(sources)

@@ -14,6 +14,7 @@ out of the loss and the accuracy by `keras_s2s.training`.
 
 from __future__ import annotations
 
+import numpy as np
 import tensorflow as tf
 
 from keras_s2s.text import END_ID, PAD_ID, START_ID, SentenceEncoder
@@ -96,6 +97,8 @@ def make_dataset(
     padded_shapes = (([None], [None]), [None])
     padding_values = ((PAD_ID, PAD_ID), PAD_ID)
     if bucket_boundaries:
+        lengths = tf.maximum(sources.row_lengths(), targets.row_lengths()).numpy()
+        num_batches = count_bucketed_batches(lengths, bucket_boundaries, batch_size)
         dataset = dataset.bucket_by_sequence_length(
             element_length_func=_pair_length,
             bucket_boundaries=list(bucket_boundaries),
@@ -104,10 +107,22 @@ def make_dataset(
             padding_values=padding_values,
         )
     else:
+        num_batches = -(-len(pairs.sources) // batch_size)
         dataset = dataset.padded_batch(
             batch_size, padded_shapes=padded_shapes, padding_values=padding_values
         )
+    # Bucketing hides the epoch length from Keras (no progress-bar total, and a
+    # "ran out of data" warning); we know it, so state it.
+    dataset = dataset.apply(tf.data.experimental.assert_cardinality(num_batches))
     return dataset.prefetch(tf.data.AUTOTUNE)
+
+
+def count_bucketed_batches(lengths, bucket_boundaries, batch_size: int) -> int:
+    """Batches `bucket_by_sequence_length` makes: each bucket's last batch may be
+    partial (bucket i holds lengths in [boundaries[i-1], boundaries[i]))."""
+    buckets = np.searchsorted(np.asarray(bucket_boundaries), lengths, side="right")
+    counts = np.bincount(buckets, minlength=len(bucket_boundaries) + 1)
+    return int(sum(-(-count // batch_size) for count in counts))
 
 
 def _unpad(source, decoder_input, target):
