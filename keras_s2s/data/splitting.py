@@ -19,17 +19,8 @@ def split_pairs(pairs: SentencePairs, *, validation_every: int = 20):
     if len(pairs) < validation_every:
         # Too small to hold out anything useful: train on all, validate on all.
         return pairs, pairs
-    chosen = [i % validation_every == validation_every - 1 for i in range(len(pairs))]
-
-    def select(keep: bool) -> SentencePairs:
-        indices = [i for i, flag in enumerate(chosen) if flag == keep]
-        references = None
-        if pairs.references is not None:
-            references = tuple(pairs.references[i] for i in indices)
-        return SentencePairs(
-            sources=tuple(pairs.sources[i] for i in indices),
-            targets=tuple(pairs.targets[i] for i in indices),
-            references=references,
-        )
-
-    return select(False), select(True)
+    is_validation = [i % validation_every == validation_every - 1 for i in range(len(pairs))]
+    return (
+        pairs.select(i for i, chosen in enumerate(is_validation) if not chosen),
+        pairs.select(i for i, chosen in enumerate(is_validation) if chosen),
+    )

@@ -1,0 +1,111 @@
+"""End to end on a synthetic task: train, translate greedily, save, reload."""
+
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+import keras_s2s
+from keras_s2s.data import synthetic_pairs
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """A small GRU trained on the synthetic number-words task (about half a minute)."""
+    train_pairs = synthetic_pairs(3000, seed=1)
+    test_pairs = synthetic_pairs(200, seed=2)
+    model = keras_s2s.build_model(train_pairs, architecture="gru", embedding_dim=32,
+                                  hidden_dim=128, max_source_length=12, max_target_length=12)
+    keras_s2s.train(model, train_pairs, epochs=12, batch_size=32, learning_rate=5e-3,
+                    early_stopping_patience=0, verbose=0)
+    path = tmp_path_factory.mktemp("model") / "synthetic.keras"
+    model.save(path)
+    return model, test_pairs, path
+
+
+def test_small_model_learns_the_synthetic_task(trained):
+    model, test_pairs, _ = trained
+    hypotheses = keras_s2s.translate(list(test_pairs.sources), model)
+    exact = np.mean([h == t for h, t in zip(hypotheses, test_pairs.targets)])
+    assert exact >= 0.95, list(zip(hypotheses, test_pairs.targets))[:5]
+
+
+def test_single_string_in_single_string_out(trained):
+    model, test_pairs, _ = trained
+    source = test_pairs.sources[0]
+    one = keras_s2s.translate(source, model)
+    assert isinstance(one, str)
+    assert keras_s2s.translate([source, source], model) == [one, one]
+    assert keras_s2s.translate(source.encode("utf-8"), model) == one
+
+
+def test_batch_results_equal_one_at_a_time(trained):
+    model, test_pairs, _ = trained
+    sources = list(test_pairs.sources[:10]) + ["", "uno"]
+    together = keras_s2s.translate(sources, model)
+    alone = [keras_s2s.translate(source, model) for source in sources]
+    assert together == alone
+
+
+def test_reloaded_model_in_a_fresh_process_translates_identically(trained):
+    model, test_pairs, path = trained
+    sources = list(test_pairs.sources[:20])
+    expected = keras_s2s.translate(sources, model)
+    script = textwrap.dedent(f"""
+        import json, sys
+        import keras_s2s
+        sources = json.loads(sys.stdin.read())
+        print(json.dumps(keras_s2s.translate(sources, {str(path)!r})))
+    """)
+    import json
+
+    completed = subprocess.run([sys.executable, "-c", script], input=json.dumps(sources),
+                               capture_output=True, text=True, timeout=300, check=True)
+    assert json.loads(completed.stdout.strip().splitlines()[-1]) == expected
+
+
+def test_empty_and_very_long_inputs(trained):
+    model, _, _ = trained
+    assert keras_s2s.translate("", model) == ""
+    assert keras_s2s.translate("   ", model) == ""
+    long_input = " ".join(["uno dos tres"] * 2000)  # ~12,000 characters
+    translation = keras_s2s.translate(long_input, model)
+    # Cut to max_source_length tokens; the output is capped at max_target_length.
+    assert isinstance(translation, str) and len(translation.split()) <= 12
+
+
+def test_unknown_words_still_translate(trained):
+    model, _, _ = trained
+    assert isinstance(keras_s2s.translate("zanahoria uno dos", model), str)
+
+
+@pytest.mark.parametrize(
+    ("texts", "error", "message"),
+    [
+        (None, TypeError, "None"),
+        (42, TypeError, "int"),
+        (["uno", 3.5], TypeError, r"texts\[1\]"),
+        (b"\xff\xfe uno", ValueError, "UTF-8"),
+    ],
+)
+def test_bad_texts_get_clear_errors(trained, texts, error, message):
+    model, _, _ = trained
+    with pytest.raises(error, match=message):
+        keras_s2s.translate(texts, model)
+
+
+def test_missing_model_path_is_a_clear_error(tmp_path):
+    with pytest.raises(FileNotFoundError, match="nothing.keras"):
+        keras_s2s.translate("uno", tmp_path / "nothing.keras")
+    with pytest.raises(ValueError, match="needs a model"):
+        keras_s2s.translate("uno")
+
+
+def test_truncated_model_file_is_a_clear_error(trained, tmp_path):
+    _, _, path = trained
+    broken = tmp_path / "broken.keras"
+    broken.write_bytes(path.read_bytes()[:1000])
+    with pytest.raises(ValueError, match="broken.keras"):
+        keras_s2s.load(broken)
