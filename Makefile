@@ -29,7 +29,7 @@ test: $(STAMP) lint
 demo: $(STAMP)
 	mkdir -p runs
 	$(BIN)/keras-s2s train --corpus bible-spa-eng --max-words 20 \
-		--time-budget-seconds 660 --epochs 30 --output runs/demo.keras
+		--time-budget-seconds 720 --epochs 30 --output runs/demo.keras
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache .ruff_cache *.egg-info

@@ -40,19 +40,25 @@ def masked_loss():
 
 
 class TimeBudget(keras.callbacks.Callback):
-    """Stops training at the end of the first epoch that ends past `seconds`."""
+    """Stops training before an epoch that would end past `seconds` of wall time
+    (judged by the previous epoch's duration), so the budget is kept, not overrun."""
 
     def __init__(self, seconds: float):
         super().__init__()
         self.seconds = seconds
-        self.start = None
+        self.start = self.epoch_start = None
 
     def on_train_begin(self, logs=None):
         self.start = time.monotonic()
 
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch_start = time.monotonic()
+
     def on_epoch_end(self, epoch, logs=None):
-        if time.monotonic() - self.start > self.seconds:
-            print(f"Time budget of {self.seconds:.0f} s reached after epoch {epoch + 1}.")
+        now = time.monotonic()
+        if now - self.start + (now - self.epoch_start) > self.seconds:
+            print(f"Stopping: another epoch would pass the {self.seconds:.0f} s time budget "
+                  f"({now - self.start:.0f} s used, {epoch + 1} epochs).")
             self.model.stop_training = True
 
 
@@ -93,7 +99,8 @@ def train(
         learning_rate, clipnorm: Adam's step size and gradient-norm clip.
         early_stopping_patience: epochs without validation improvement before
             stopping; the best weights are restored at the end.
-        time_budget_seconds: stop after the epoch that crosses this wall time.
+        time_budget_seconds: wall-clock budget; no epoch starts that would
+            end past it (judged by the last epoch's duration).
         checkpoint_path: where to keep the best model (`.keras`).
         backup_dir: `keras.callbacks.BackupAndRestore` directory: rerunning the
             same command after a crash resumes from the last finished epoch.

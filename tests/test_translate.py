@@ -109,3 +109,49 @@ def test_truncated_model_file_is_a_clear_error(trained, tmp_path):
     broken.write_bytes(path.read_bytes()[:1000])
     with pytest.raises(ValueError, match="broken.keras"):
         keras_s2s.load(broken)
+
+
+def test_beam_width_one_equals_greedy_on_the_trained_model(trained):
+    model, test_pairs, _ = trained
+    sources = list(test_pairs.sources[:40])
+    assert keras_s2s.translate(sources, model, method="beam", beam_width=1,
+                               length_penalty=0.0) == keras_s2s.translate(sources, model)
+
+
+def test_beam_n_best_lists_are_ranked_and_batch_independent(trained):
+    model, test_pairs, _ = trained
+    sources = list(test_pairs.sources[:6]) + ["cero"]
+    together = keras_s2s.translate(sources, model, method="beam", beam_width=4, num_results=3)
+    for source, n_best in zip(sources, together):
+        assert len(n_best) == 3
+        scores = [score for _, score in n_best]
+        assert scores == sorted(scores, reverse=True)
+        alone = keras_s2s.translate(source, model, method="beam", beam_width=4, num_results=3)
+        assert [text for text, _ in alone] == [text for text, _ in n_best]
+        np.testing.assert_allclose([s for _, s in alone], scores, rtol=1e-4, atol=1e-5)
+    # The best beam agrees with greedy on a task the model has learned.
+    assert [n_best[0][0] for n_best in together] == keras_s2s.translate(sources, model)
+
+
+def test_sampling_with_a_seed_is_reproducible(trained):
+    model, test_pairs, _ = trained
+    sources = list(test_pairs.sources[:8])
+    first = keras_s2s.translate(sources, model, method="sample", seed=5, temperature=2.0)
+    assert first == keras_s2s.translate(sources, model, method="sample", seed=5,
+                                        temperature=2.0)
+
+
+@pytest.mark.parametrize(
+    ("options", "name"),
+    [
+        ({"method": "beam", "beam_width": 0}, "beam_width"),
+        ({"method": "beam", "beam_width": 2, "num_results": 3}, "num_results"),
+        ({"max_length": -1}, "max_length"),
+        ({"method": "topp"}, "method"),
+        ({"num_results": 2}, "num_results"),
+    ],
+)
+def test_bad_decoding_options_name_the_argument(trained, options, name):
+    model, _, _ = trained
+    with pytest.raises(ValueError, match=name):
+        keras_s2s.translate("uno", model, **options)
