@@ -59,7 +59,8 @@ def _parser() -> argparse.ArgumentParser:
         ("--epochs", int, "maximum epochs"),
         ("--batch-size", int, "sentences per batch"),
         ("--learning-rate", float, "Adam learning rate"),
-        ("--time-budget-seconds", float, "wall-clock budget; no epoch starts that would end past it"),
+        ("--time-budget-seconds", float,
+         "wall-clock budget; no epoch starts that would end past it"),
         ("--seed", int, "random seed"),
     ):
         fit.add_argument(flag, type=kind, default=_UNSET, help=text)
