@@ -1,0 +1,174 @@
+"""Decoding speed: the course lab's per-token Python loop against our graph search.
+
+Usage:
+    .venv/bin/python benchmarks/decoding.py [--model runs/demo.keras] [--sentences 256]
+
+Prints one table: sentences/s, tokens/s and the speed-up over the lab loop for
+(a) a Python loop calling `decoder_model.predict` once per token, batch 1,
+(b) the same loop calling `decoder_model(...)` directly, batch 1,
+(c) our greedy search (tf.while_loop in a tf.function), batch 1 and 64,
+(d) our beam search, widths 4 and 8, batch 64, with and without XLA.
+It also prints the useful work rate: FLOPs of the decoder steps that live rows
+needed, per second, next to this machine's measured float32 matmul peak.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+import keras_s2s  # noqa: E402
+from keras_s2s import decoding  # noqa: E402
+from keras_s2s.data import load_corpus  # noqa: E402
+from keras_s2s.text import END_ID, PAD_ID, START_ID  # noqa: E402
+
+
+def matmul_peak_flops(size: int = 2048, repeats: int = 10) -> float:
+    """float32 FLOP/s of a large square matmul: the machine's practical peak."""
+    a = tf.random.normal([size, size])
+    b = tf.random.normal([size, size])
+    (a @ b).numpy()  # warm up
+    start = time.perf_counter()
+    for _ in range(repeats):
+        c = a @ b
+    c.numpy()
+    return 2 * size**3 * repeats / (time.perf_counter() - start)
+
+
+def step_flops(model) -> float:
+    """FLOPs of one decoder step for one row (matmuls only: they dominate)."""
+    flops, width = 0, model.embedding_dim
+    gates = 4 if model.cell_type == "lstm" else 3
+    for _ in range(model.num_layers):
+        flops += 2 * gates * (width + model.hidden_dim) * model.hidden_dim
+        width = model.hidden_dim
+    return flops + 2 * model.hidden_dim * len(model.target_vocabulary)
+
+
+def encode(model, sentences):
+    ragged = model.source_encoder.encode(tf.constant(sentences))
+    return tf.pad(ragged.to_tensor(default_value=PAD_ID), [[0, 0], [0, 1]])
+
+
+def python_loop(model, sentences, max_length, use_predict):
+    """The course lab's decoder: one sentence at a time, one call per token."""
+    tokens_out = 0
+    for sentence in sentences:
+        state = list(model.initial_state(encode(model, [sentence])))
+        token = np.array([[START_ID]], dtype="int32")
+        for _ in range(max_length):
+            inputs = [token, *state]
+            if use_predict:
+                outputs = model.decoder_model.predict(inputs, verbose=0)
+            else:
+                outputs = [o.numpy() for o in model.decoder_model(
+                    [tf.constant(token), *state], training=False)]
+            logits, state = outputs[0], [tf.constant(s) for s in outputs[1:]]
+            token = np.argmax(logits[:, -1], axis=-1).astype("int32")[:, None]
+            tokens_out += 1
+            if token[0, 0] == END_ID:
+                break
+    return tokens_out
+
+
+def graph_search(model, search, max_length, jit_compile, **options):
+    @tf.function(jit_compile=jit_compile)
+    def run(encoder_token_ids):
+        state = model.initial_state(encoder_token_ids)
+        return search(model.decode_step, state, start_id=START_ID, end_id=END_ID,
+                      max_length=max_length, **options)
+
+    return run
+
+
+def timed(function, *args):
+    start = time.perf_counter()
+    result = function(*args)
+    return result, time.perf_counter() - start
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", default="runs/demo.keras")
+    parser.add_argument("--sentences", type=int, default=256)
+    parser.add_argument("--lab-sentences", type=int, default=4,
+                        help="sentences for the slow per-token loops")
+    parser.add_argument("--max-length", type=int, default=40)
+    args = parser.parse_args()
+
+    model = keras_s2s.load(args.model)
+    test = load_corpus("bible-spa-eng", max_words=20).test
+    sentences = list(test.sources[: args.sentences])
+    max_length = args.max_length
+    peak = matmul_peak_flops()
+    per_step = step_flops(model)
+    print(f"Model {args.model}: {model.count_params():,} parameters; "
+          f"{per_step / 1e6:.1f} MFLOP per decoder step per row.")
+    print(f"Measured float32 matmul peak: {peak / 1e9:.1f} GFLOP/s\n")
+
+    rows = []
+    for name, use_predict, count in (
+        ("(a) lab loop, decoder_model.predict per token, batch 1", True, args.lab_sentences),
+        ("(b) lab loop, decoder_model(...) per token, batch 1", False, 4 * args.lab_sentences),
+    ):
+        python_loop(model, sentences[:1], 3, use_predict)  # warm up
+        tokens, seconds = timed(python_loop, model, sentences[:count], max_length, use_predict)
+        rows.append((name, count, tokens, seconds, tokens))
+
+    configurations = [
+        ("(c) greedy, batch 1", decoding.greedy_search, 1, False, {}),
+        ("(c) greedy, batch 64", decoding.greedy_search, 64, False, {}),
+        ("(c) greedy, batch 64, XLA", decoding.greedy_search, 64, True, {}),
+        ("(d) beam 4, batch 64", decoding.beam_search, 64, False, {"beam_width": 4}),
+        ("(d) beam 4, batch 64, XLA", decoding.beam_search, 64, True, {"beam_width": 4}),
+        ("(d) beam 8, batch 64", decoding.beam_search, 64, False, {"beam_width": 8}),
+        ("(d) beam 8, batch 64, XLA", decoding.beam_search, 64, True, {"beam_width": 8}),
+    ]
+    for name, search, batch_size, jit, options in configurations:
+        count = 32 if batch_size == 1 else len(sentences)
+        run = graph_search(model, search, max_length, jit, **options)
+        batches = [encode(model, sentences[i : i + batch_size])
+                   for i in range(0, count, batch_size)]
+        try:
+            run(batches[0])  # trace and compile outside the timing
+        except Exception as error:  # XLA may not support every op on every device
+            print(f"{name}: skipped ({type(error).__name__}: {str(error)[:120]})")
+            continue
+        start = time.perf_counter()
+        tokens = live_steps = 0
+        for batch in batches:
+            result = run(batch)
+            lengths = result.lengths.numpy()
+            best = lengths[:, 0] if lengths.ndim == 2 else lengths
+            tokens += int(best.sum())
+            # Useful work: steps of rows (x beams) still live.
+            live_steps += int(best.sum()) * options.get("beam_width", 1)
+        seconds = time.perf_counter() - start
+        rows.append((name, count, tokens, seconds, live_steps))
+
+    lab_rate = rows[0][1] / rows[0][3]
+    direct_rate = rows[1][1] / rows[1][3]
+    greedy_rate = {row[0]: row[1] / row[3] for row in rows}
+    header = (f"{'configuration':55s} {'sent/s':>9s} {'tok/s':>9s} {'x (a)':>8s} "
+              f"{'x (b)':>7s} {'GFLOP/s':>8s} {'% peak':>7s}")
+    print(header)
+    print("-" * len(header))
+    for name, count, tokens, seconds, live_steps in rows:
+        rate = count / seconds
+        useful = live_steps * per_step / seconds
+        print(f"{name:55s} {rate:9.1f} {tokens / seconds:9.0f} {rate / lab_rate:8.0f} "
+              f"{rate / direct_rate:7.1f} {useful / 1e9:8.2f} {100 * useful / peak:6.1f}%")
+    greedy = greedy_rate.get("(c) greedy, batch 64")
+    beam = greedy_rate.get("(d) beam 4, batch 64")
+    if greedy and beam:
+        print(f"\nBeam 4 costs {greedy / beam:.1f}x greedy at batch 64.")
+
+
+if __name__ == "__main__":
+    main()
