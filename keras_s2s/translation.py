@@ -7,7 +7,9 @@ compiled `Translator` graph.
 
 from __future__ import annotations
 
+import functools
 import os
+import pathlib
 import weakref
 
 import numpy as np
@@ -18,7 +20,11 @@ from keras_s2s.translator import Translator
 # chunk holds similar lengths (less padding), then put back in order.
 CHUNK_SIZE = 64
 
+# Where `translate(texts)` with no model looks (relative to the working directory).
+DEFAULT_MODEL = "saved_models/spa_eng"
+
 _translators: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_saved_models: dict = {}
 
 
 def _check_texts(texts) -> tuple[list[str], bool]:
@@ -52,15 +58,45 @@ def _check_text(text, *, where: str) -> str:
 
 def _resolve_model(model):
     if model is None:
-        raise ValueError(
-            "translate() needs a model: pass a model object or the path of a saved "
-            "`.keras` model (train one with `make demo` or `keras-s2s train`)."
-        )
+        model = _default_model_path()
     if isinstance(model, (str, os.PathLike)):
+        if pathlib.Path(model).is_dir():
+            from keras_s2s.serving import SavedModelTranslator
+
+            key = str(pathlib.Path(model).resolve())
+            if key not in _saved_models:
+                _saved_models[key] = SavedModelTranslator(model)
+            return _saved_models[key]
         from keras_s2s.saving import load
 
         return load(model)
     return model
+
+
+def _default_model_path():
+    """The shipped demo model, when run from the repository's top directory."""
+    if pathlib.Path(DEFAULT_MODEL).is_dir():
+        return DEFAULT_MODEL
+    raise ValueError(
+        "translate() needs a model: pass a model object, a `.keras` file or a SavedModel "
+        f"directory. With no model it uses {DEFAULT_MODEL}/ when run from the repository's "
+        "top directory (clone the repository), or train your own with `make demo`."
+    )
+
+
+def _keras_translator(model, options):
+    """A function chunk of strings -> (translations, scores), cached per options."""
+    key = tuple(sorted(options.items()))
+    cache = _translators.setdefault(model, {})
+    if key not in cache:
+        cache[key] = Translator(model, **options)
+    translator = cache[key]
+
+    def run(texts):
+        outputs = translator(np.array(texts, dtype=object))
+        return outputs["translation"].numpy(), outputs["score"].numpy()
+
+    return run
 
 
 def translate(
@@ -80,7 +116,12 @@ def translate(
 
     Args:
         texts: a string, or a list of strings (bytes must be UTF-8).
-        model: a trained `keras_s2s` model, or the path of a `.keras` file.
+        model: a trained `keras_s2s` model, the path of a `.keras` file, or a
+            SavedModel from `keras_s2s.export` (a base path, whose latest
+            version is used, or a version directory). Default: the shipped
+            `saved_models/spa_eng` when run from the repository's top directory.
+            A SavedModel decodes as exported: greedy, or beam with the exported
+            `beam_width` / `length_penalty`; it cannot sample.
         method: `"greedy"` (most probable next token each step), `"beam"`
             (keeps `beam_width` candidates, ranks by length-normalised
             log-probability) or `"sample"` (random, for diverse outputs).
@@ -101,26 +142,27 @@ def translate(
         >>> keras_s2s.translate("¿Dónde está?", model)
         'Where is it?'
     """
+    from keras_s2s.serving import SavedModelTranslator
+
     texts, single = _check_texts(texts)
     model = _resolve_model(model)
     options = dict(
         method=method, beam_width=beam_width, length_penalty=length_penalty,
-        num_results=num_results, temperature=temperature, top_k=top_k, seed=seed,
-        max_length=max_length,
+        num_results=num_results, max_length=max_length,
     )
-    key = tuple(sorted(options.items()))
-    cache = _translators.setdefault(model, {})
-    if key not in cache:
-        cache[key] = Translator(model, **options)
-    translator = cache[key]
+    if isinstance(model, SavedModelTranslator):
+        model.signature_for(**options)  # fail early on options the export cannot honour
+        run = functools.partial(model, **options)
+    else:
+        run = _keras_translator(
+            model, dict(options, temperature=temperature, top_k=top_k, seed=seed)
+        )
 
     order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
     results = [None] * len(texts)
     for start in range(0, len(order), CHUNK_SIZE):
         chunk = order[start : start + CHUNK_SIZE]
-        outputs = translator(np.array([texts[i] for i in chunk], dtype=object))
-        translations = outputs["translation"].numpy()
-        scores = outputs["score"].numpy()
+        translations, scores = run([texts[i] for i in chunk])
         for row, index in enumerate(chunk):
             if num_results == 1:
                 results[index] = translations[row].decode("utf-8")

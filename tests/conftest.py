@@ -2,3 +2,26 @@ import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def trained(tmp_path_factory):
+    """A small GRU trained on the synthetic number-words task (about half a minute).
+
+    Returns `(model, test_pairs, path_of_saved_model)`; shared by the test
+    modules that need a model that really translates.
+    """
+    import keras_s2s
+    from keras_s2s.data import synthetic_pairs
+
+    train_pairs = synthetic_pairs(3000, seed=1)
+    test_pairs = synthetic_pairs(200, seed=2)
+    model = keras_s2s.build_model(train_pairs, architecture="gru", embedding_dim=32,
+                                  hidden_dim=128, max_source_length=12, max_target_length=12)
+    keras_s2s.train(model, train_pairs, epochs=12, batch_size=32, learning_rate=5e-3,
+                    early_stopping_patience=0, verbose=0)
+    path = tmp_path_factory.mktemp("model") / "synthetic.keras"
+    model.save(path)
+    return model, test_pairs, path

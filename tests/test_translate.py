@@ -8,21 +8,6 @@ import numpy as np
 import pytest
 
 import keras_s2s
-from keras_s2s.data import synthetic_pairs
-
-
-@pytest.fixture(scope="module")
-def trained(tmp_path_factory):
-    """A small GRU trained on the synthetic number-words task (about half a minute)."""
-    train_pairs = synthetic_pairs(3000, seed=1)
-    test_pairs = synthetic_pairs(200, seed=2)
-    model = keras_s2s.build_model(train_pairs, architecture="gru", embedding_dim=32,
-                                  hidden_dim=128, max_source_length=12, max_target_length=12)
-    keras_s2s.train(model, train_pairs, epochs=12, batch_size=32, learning_rate=5e-3,
-                    early_stopping_patience=0, verbose=0)
-    path = tmp_path_factory.mktemp("model") / "synthetic.keras"
-    model.save(path)
-    return model, test_pairs, path
 
 
 def test_small_model_learns_the_synthetic_task(trained):
@@ -96,9 +81,10 @@ def test_bad_texts_get_clear_errors(trained, texts, error, message):
         keras_s2s.translate(texts, model)
 
 
-def test_missing_model_path_is_a_clear_error(tmp_path):
+def test_missing_model_path_is_a_clear_error(tmp_path, monkeypatch):
     with pytest.raises(FileNotFoundError, match="nothing.keras"):
         keras_s2s.translate("uno", tmp_path / "nothing.keras")
+    monkeypatch.chdir(tmp_path)  # away from the repository's saved_models/
     with pytest.raises(ValueError, match="needs a model"):
         keras_s2s.translate("uno")
 
