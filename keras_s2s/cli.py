@@ -1,4 +1,4 @@
-"""The `keras-s2s` command: train, translate, evaluate.
+"""The `keras-s2s` command: train, translate, evaluate, export.
 
 Options left unset fall through to the library's own defaults (argparse
 SUPPRESS), so every hyperparameter keeps a single home: the Python signature.
@@ -71,7 +71,8 @@ def _parser() -> argparse.ArgumentParser:
     translate = commands.add_parser(
         "translate", help="translate sentences (arguments, or lines on stdin)"
     )
-    translate.add_argument("--model", required=True, help="a .keras model file")
+    translate.add_argument("--model", required=True,
+                           help="a .keras model file or an exported SavedModel directory")
     translate.add_argument("texts", nargs="*", metavar="TEXT",
                            help="sentences to translate; none: read lines from stdin")
     translate.add_argument("--method", choices=["greedy", "beam", "sample"], default="greedy")
@@ -80,8 +81,23 @@ def _parser() -> argparse.ArgumentParser:
     translate.add_argument("--length-penalty", type=float, default=_UNSET)
     translate.add_argument("--max-length", type=int, default=_UNSET)
 
+    export = commands.add_parser(
+        "export", help="write a TF Serving SavedModel (next integer version)",
+        description="Export a .keras model as saved_models/NAME/<version>/ for TF Serving.",
+    )
+    export.add_argument("--model", required=True, help="a .keras model file")
+    export.add_argument("--output", required=True,
+                        help="model base path, e.g. saved_models/spa_eng")
+    export.add_argument("--method", choices=["beam", "greedy"], default=_UNSET,
+                        help="search behind serving_default (default beam)")
+    export.add_argument("--beam-width", type=int, default=_UNSET)
+    export.add_argument("--length-penalty", type=float, default=_UNSET)
+    export.add_argument("--n-best", type=int, default=_UNSET,
+                        help="results of the translate_n_best signature")
+
     evaluate = commands.add_parser("evaluate", help="BLEU and chrF (sacrebleu) on a data set")
-    evaluate.add_argument("--model", required=True, help="a .keras model file")
+    evaluate.add_argument("--model", required=True,
+                          help="a .keras model file or an exported SavedModel directory")
     _add_data_options(evaluate)
     evaluate.add_argument("--split", choices=["train", "validation", "test"], default="test",
                           help="split of --corpus to score (default test)")
@@ -156,11 +172,9 @@ def _translate(args):
 
 
 def _evaluate(args):
-    import keras_s2s
     from keras_s2s import data
     from keras_s2s.evaluation import evaluate
 
-    model = keras_s2s.load(args.model)
     max_words = getattr(args, "max_words", None)
     if args.data:
         pairs = data.load_tsv(args.data, source_column=args.source_column,
@@ -168,13 +182,21 @@ def _evaluate(args):
     else:
         splits = data.load_corpus(args.corpus or "bible-spa-eng", max_words=max_words)
         pairs = getattr(splits, args.split)
-    scores, _ = evaluate(model, pairs, method=args.method)
+    scores, _ = evaluate(args.model, pairs, method=args.method)
     print(scores)
+
+
+def _export(args):
+    from keras_s2s.export import export
+
+    options = _options(args, ["method", "beam_width", "length_penalty", "n_best"])
+    print(f"Wrote {export(args.model, args.output, **options)}")
 
 
 def main(argv=None) -> int:
     args = _parser().parse_args(argv)
-    command = {"train": _train, "translate": _translate, "evaluate": _evaluate}[args.command]
+    command = {"train": _train, "translate": _translate, "evaluate": _evaluate,
+               "export": _export}[args.command]
     from keras_s2s.data import DataFormatError
 
     try:

@@ -49,3 +49,13 @@ def test_bad_option_value_is_reported(tmp_path, pairs_file, capsys):
     code = main(["train", "--data", str(pairs_file), "--hidden-dim", "0", "--epochs", "1",
                  "--output", str(tmp_path / "x.keras")])
     assert code == 2 and "hidden_dim" in capsys.readouterr().err
+
+
+def test_export_command_writes_versions(trained, tmp_path, capsys):
+    _, _, path = trained
+    base = tmp_path / "saved_models" / "numbers"
+    assert main(["export", "--model", str(path), "--output", str(base), "--method",
+                 "greedy"]) == 0
+    assert "numbers/1" in capsys.readouterr().out
+    assert main(["translate", "--model", str(base), "uno dos"]) == 0
+    assert capsys.readouterr().out.strip() == "one two"
