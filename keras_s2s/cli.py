@@ -124,6 +124,8 @@ def _load_pairs(args):
 
 
 def _train(args):
+    import keras
+
     import keras_s2s
     from keras_s2s.evaluation import evaluate
 
@@ -132,6 +134,8 @@ def _train(args):
         "architecture", "embedding_dim", "hidden_dim", "num_layers", "dropout",
         "source_vocabulary_size", "target_vocabulary_size",
     ])
+    # Seed before the weights are created, so a run is reproducible end to end.
+    keras.utils.set_random_seed(getattr(args, "seed", 0))
     model = keras_s2s.build_model(train_pairs, **model_options)
     print(f"Model: {model.count_params():,} parameters, vocabularies "
           f"{len(model.source_vocabulary)} source / {len(model.target_vocabulary)} target tokens.")

@@ -43,8 +43,11 @@ def test_step_by_step_decoding_reproduces_teacher_forced_logits(cell_type):
     np.testing.assert_allclose(step_by_step[real], teacher_forced[real], atol=1e-5)
     # decode_step (what the search functions call) is the same computation.
     state = model.initial_state(tf.constant(encoder_ids))
-    logits, _ = model.decode_step(tf.constant(decoder_ids[:, 0]), state)
-    np.testing.assert_allclose(logits.numpy(), teacher_forced[:, 0], atol=1e-5)
+    steps = []
+    for t in range(decoder_ids.shape[1]):
+        logits, state = model.decode_step(tf.constant(decoder_ids[:, t]), state)
+        steps.append(logits.numpy())
+    np.testing.assert_allclose(np.stack(steps, axis=1)[real], teacher_forced[real], atol=1e-5)
 
 
 @pytest.mark.parametrize("cell_type", ["gru", "lstm"])

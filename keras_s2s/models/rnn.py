@@ -12,6 +12,7 @@ starts from it. The same layer objects make all three Functional models.
 from __future__ import annotations
 
 import keras
+import tensorflow as tf
 
 from keras_s2s.models.base import Seq2Seq
 
@@ -46,8 +47,8 @@ class RNNSeq2Seq(Seq2Seq):
         target_vocabulary,
         *,
         cell_type: str = "gru",
-        embedding_dim: int = 256,
-        hidden_dim: int = 512,
+        embedding_dim: int = 192,
+        hidden_dim: int = 384,
         num_layers: int = 1,
         dropout: float = 0.0,
         **kwargs,
@@ -136,6 +137,23 @@ class RNNSeq2Seq(Seq2Seq):
         self._set_functional_models(
             training_model=training_model, encoder_model=encoder_model, decoder_model=decoder_model
         )
+
+    def decode_step(self, token_ids, state):
+        """One decoder step on the decoder's own layer objects, cell by cell.
+
+        Computes what `decoder_model` computes for a single token (a test holds
+        them equal) but calls each RNN's cell directly: a length-1 sequence
+        through the RNN layer would run a whole `while_loop` and mask logic
+        per generated token, which dominated decoding time.
+        """
+        # A plain gather: the layer call would attach a padding mask the cells ignore.
+        x = tf.gather(self.target_embedding.embeddings, token_ids)  # (batch, embedding_dim)
+        k = self.states_per_layer
+        new_state = []
+        for i, rnn in enumerate(self.decoder_rnns):
+            x, layer_state = rnn.cell(x, list(state[i * k : (i + 1) * k]), training=False)
+            new_state.extend(layer_state)
+        return self.output_projection(x), tuple(new_state)
 
     def get_config(self):
         config = super().get_config()
