@@ -133,7 +133,9 @@ def main():
     for name, search, batch_size, jit, options in configurations:
         count = 32 if batch_size == 1 else len(sentences)
         run = graph_search(model, search, max_length, jit, **options)
-        batches = [encode(model, sentences[i : i + batch_size])
+        # Like keras_s2s.translate, batch sentences of similar length together.
+        by_length = sorted(sentences[:count], key=len)
+        batches = [encode(model, by_length[i : i + batch_size])
                    for i in range(0, count, batch_size)]
         try:
             run(batches[0])  # trace and compile outside the timing
