@@ -14,6 +14,7 @@ import time
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 _UNSET = argparse.SUPPRESS
+ARCHITECTURES = ("gru", "lstm", "gru-attention", "lstm-attention")  # = models.ARCHITECTURES
 
 
 def _add_data_options(parser: argparse.ArgumentParser):
@@ -43,8 +44,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     _add_data_options(train)
     model = train.add_argument_group("model")
-    model.add_argument("--architecture", choices=["gru", "lstm"], default=_UNSET,
-                       help="recurrent cell of encoder and decoder (default gru)")
+    model.add_argument("--architecture", choices=list(ARCHITECTURES), default=_UNSET,
+                       help="gru / lstm: the classic encoder-decoder; -attention: with a "
+                       "bidirectional encoder and Luong attention (default gru)")
     for flag, kind, text in (
         ("--embedding-dim", int, "token embedding size"),
         ("--hidden-dim", int, "RNN state size"),

@@ -156,3 +156,25 @@ def test_broken_saved_models_get_clear_errors(exported, tmp_path):
     shutil.rmtree(broken / "variables")
     with pytest.raises(ValueError, match="variables"):
         keras_s2s.translate("uno", str(broken.parent))
+
+
+def test_attention_model_learns_exports_and_serves_cold(trained_attention, tmp_path):
+    model, test_pairs = trained_attention
+    sources = list(test_pairs.sources)
+    hypotheses = keras_s2s.translate(sources, model)
+    exact = np.mean([h == t for h, t in zip(hypotheses, test_pairs.targets)])
+    assert exact >= 0.95
+    version = export(model, tmp_path / "attention")
+    script = textwrap.dedent(f"""
+        import json, sys
+        import tensorflow as tf
+        import tensorflow_text
+        loaded = tf.saved_model.load({str(version)!r})
+        out = loaded.signatures["serving_default"](text=tf.constant(json.loads(sys.stdin.read())))
+        print(json.dumps([t.decode() for t in out["translation"].numpy()]))
+    """)
+    completed = subprocess.run([sys.executable, "-c", script], input=json.dumps(sources[:16]),
+                               capture_output=True, text=True, timeout=300)
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    served = json.loads(completed.stdout.strip().splitlines()[-1])
+    assert served == keras_s2s.translate(sources[:16], model, method="beam")

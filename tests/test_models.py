@@ -5,17 +5,19 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from keras_s2s.models import RNNSeq2Seq, build_model
+from keras_s2s.models import ARCHITECTURES, AttentionRNNSeq2Seq, RNNSeq2Seq, build_model
 from keras_s2s.text import PAD_ID, START_ID, Vocabulary
 
 SOURCE_VOCABULARY = Vocabulary.build(["a b c d e f g"], lowercase=True).tokens
 TARGET_VOCABULARY = Vocabulary.build(["t u v w x y z"], lowercase=False).tokens
 
 
-def _model(cell_type, num_layers=2, dropout=0.0):
+def _model(architecture, num_layers=2, dropout=0.0):
     keras.utils.set_random_seed(0)
-    return RNNSeq2Seq(SOURCE_VOCABULARY, TARGET_VOCABULARY, cell_type=cell_type,
-                      embedding_dim=8, hidden_dim=16, num_layers=num_layers, dropout=dropout)
+    cell_type, _, variant = architecture.partition("-")
+    model_class = AttentionRNNSeq2Seq if variant == "attention" else RNNSeq2Seq
+    return model_class(SOURCE_VOCABULARY, TARGET_VOCABULARY, cell_type=cell_type,
+                       embedding_dim=8, hidden_dim=16, num_layers=num_layers, dropout=dropout)
 
 
 def _batch():
@@ -25,9 +27,9 @@ def _batch():
     return encoder_ids, decoder_ids
 
 
-@pytest.mark.parametrize("cell_type", ["gru", "lstm"])
-def test_step_by_step_decoding_reproduces_teacher_forced_logits(cell_type):
-    model = _model(cell_type, dropout=0.3)  # dropout must be off at inference
+@pytest.mark.parametrize("architecture", ARCHITECTURES)
+def test_step_by_step_decoding_reproduces_teacher_forced_logits(architecture):
+    model = _model(architecture, dropout=0.3)  # dropout must be off at inference
     encoder_ids, decoder_ids = _batch()
     teacher_forced = model.training_model([encoder_ids, decoder_ids]).numpy()
 
@@ -50,17 +52,23 @@ def test_step_by_step_decoding_reproduces_teacher_forced_logits(cell_type):
     np.testing.assert_allclose(np.stack(steps, axis=1)[real], teacher_forced[real], atol=1e-5)
 
 
-@pytest.mark.parametrize("cell_type", ["gru", "lstm"])
-def test_padding_in_the_source_does_not_change_the_encoding(cell_type):
-    model = _model(cell_type)
+@pytest.mark.parametrize("architecture", ARCHITECTURES)
+def test_padding_in_the_source_does_not_change_the_encoding(architecture):
+    model = _model(architecture)
     short = np.array([[9, 10, 4]], dtype="int32")
     padded = np.array([[9, 10, 4, PAD_ID, PAD_ID, PAD_ID]], dtype="int32")
     for alone, with_padding in zip(model.initial_state(short), model.initial_state(padded)):
-        np.testing.assert_allclose(alone.numpy(), with_padding.numpy(), atol=1e-6)
+        alone, with_padding = alone.numpy(), with_padding.numpy()
+        if with_padding.shape != alone.shape:
+            # Attention states carry per-position encoder outputs and mask:
+            # compare the real positions (the padded ones are masked out).
+            with_padding = with_padding[:, : short.shape[1]]
+        np.testing.assert_allclose(alone, with_padding, atol=1e-6)
 
 
-def test_inference_models_hold_the_training_models_variables():
-    model = _model("lstm")
+@pytest.mark.parametrize("architecture", ["lstm", "gru-attention"])
+def test_inference_models_hold_the_training_models_variables(architecture):
+    model = _model(architecture)
     training = {id(v) for v in model.training_model.weights}
     encoder = {id(v) for v in model.encoder_model.weights}
     decoder = {id(v) for v in model.decoder_model.weights}
@@ -78,17 +86,19 @@ def test_inference_models_hold_the_training_models_variables():
     assert not np.allclose(before, after)
 
 
-def test_config_round_trip_rebuilds_the_same_architecture():
-    model = _model("gru", num_layers=1)
-    clone = RNNSeq2Seq.from_config(model.get_config())
+@pytest.mark.parametrize("architecture", ["gru", "lstm-attention"])
+def test_config_round_trip_rebuilds_the_same_architecture(architecture):
+    model = _model(architecture, num_layers=1)
+    clone = type(model).from_config(model.get_config())
     assert clone.get_config() == model.get_config()
     assert [w.shape for w in clone.weights] == [w.shape for w in model.weights]
 
 
-def test_save_and_load_keep_weights_and_vocabularies(tmp_path):
+@pytest.mark.parametrize("architecture", ["lstm", "gru-attention"])
+def test_save_and_load_keep_weights_and_vocabularies(tmp_path, architecture):
     import keras_s2s
 
-    model = _model("lstm")
+    model = _model(architecture)
     path = tmp_path / "model.keras"
     model.save(path)
     loaded = keras_s2s.load(path)
@@ -110,8 +120,20 @@ def test_save_and_load_keep_weights_and_vocabularies(tmp_path):
     ],
 )
 def test_bad_options_fail_at_construction_naming_the_option(options, message):
-    with pytest.raises(ValueError, match=message):
-        RNNSeq2Seq(SOURCE_VOCABULARY, TARGET_VOCABULARY, **options)
+    for model_class in (RNNSeq2Seq, AttentionRNNSeq2Seq):
+        with pytest.raises(ValueError, match=message):
+            model_class(SOURCE_VOCABULARY, TARGET_VOCABULARY, **options)
+
+
+def test_attention_needs_an_even_hidden_dim():
+    with pytest.raises(ValueError, match="hidden_dim must be even"):
+        AttentionRNNSeq2Seq(SOURCE_VOCABULARY, TARGET_VOCABULARY, hidden_dim=15)
+
+
+def test_cli_offers_exactly_the_library_architectures():
+    from keras_s2s import cli
+
+    assert cli.ARCHITECTURES == ARCHITECTURES
 
 
 def test_build_model_rejects_unknown_architecture():

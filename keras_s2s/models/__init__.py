@@ -1,7 +1,15 @@
 """Encoder–decoder architectures, each exposing training/encoder/decoder models."""
 
+from keras_s2s.models.attention import AttentionRNNSeq2Seq, LuongAttention
 from keras_s2s.models.base import Seq2Seq
 from keras_s2s.models.building import ARCHITECTURES, build_model
 from keras_s2s.models.rnn import RNNSeq2Seq
 
-__all__ = ["ARCHITECTURES", "Seq2Seq", "RNNSeq2Seq", "build_model"]
+__all__ = [
+    "ARCHITECTURES",
+    "AttentionRNNSeq2Seq",
+    "LuongAttention",
+    "RNNSeq2Seq",
+    "Seq2Seq",
+    "build_model",
+]

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from keras_s2s.models.attention import AttentionRNNSeq2Seq
 from keras_s2s.models.rnn import RNNSeq2Seq
 from keras_s2s.text import Vocabulary
 
-ARCHITECTURES = ("gru", "lstm")
+ARCHITECTURES = ("gru", "lstm", "gru-attention", "lstm-attention")
 
 
 def build_model(
@@ -47,10 +48,14 @@ def build_model(
         train_pairs.targets, lowercase=lowercase_target,
         max_size=target_vocabulary_size, min_count=min_count,
     )
-    return RNNSeq2Seq(
+    # "gru" / "lstm": the classic model; "-attention": bidirectional encoder and
+    # Luong attention (see keras_s2s.models.attention).
+    cell_type, _, variant = architecture.partition("-")
+    model_class = AttentionRNNSeq2Seq if variant == "attention" else RNNSeq2Seq
+    return model_class(
         source_vocabulary.tokens,
         target_vocabulary.tokens,
-        cell_type=architecture,
+        cell_type=cell_type,
         lowercase_source=lowercase_source,
         lowercase_target=lowercase_target,
         **model_options,

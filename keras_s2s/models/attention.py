@@ -1,0 +1,224 @@
+"""RNN encoder–decoder with (Luong, multiplicative) attention.
+
+The classic encoder squeezes a sentence into one vector; attention lets every
+decoder step look back at all encoder outputs instead:
+
+    source ─► embedding ─► bidirectional RNN ─► encoder outputs (batch, src, hidden)
+                                     │ final states ─┐             │
+                                                      ▼             ▼
+    [START] y1 ─► embedding ─► RNN ─► query ─► attention weights over the source
+                                       │                            │ context
+                                       └──► [context; query] ─► linear ─► logits
+
+The decoder's inference state carries the encoder outputs and their padding
+mask beside the RNN state, so `decoder_model` keeps the DESIGN.md contract and
+beam search tiles them per beam like any other state tensor.
+"""
+
+from __future__ import annotations
+
+import keras
+import tensorflow as tf
+
+from keras_s2s.models.base import Seq2Seq
+from keras_s2s.models.rnn import CELL_TYPES
+
+
+@keras.saving.register_keras_serializable(package="keras_s2s")
+class LuongAttention(keras.layers.Layer):
+    """Multiplicative ("general") attention: score(q, k) = (W q) · k.
+
+    W is applied to the query rather than to every key, which is the same score
+    but costs one matrix product per decoder step instead of one per source word.
+
+    Call: `(query (batch, t, d), values (batch, s, d), values_mask (batch, s))`
+    -> `(context (batch, t, d), weights (batch, t, s))`.
+    """
+
+    def __init__(self, units: int, **kwargs):
+        super().__init__(**kwargs)
+        self.units = units
+        self.query_projection = keras.layers.Dense(units, use_bias=False, name="query")
+
+    def call(self, query, values, values_mask):
+        query = self.query_projection(query)
+        scores = tf.einsum("btd,bsd->bts", query, values)
+        # Padding positions get (effectively) zero weight.
+        scores += (1.0 - tf.cast(values_mask, scores.dtype))[:, None, :] * -1e9
+        weights = tf.nn.softmax(scores, axis=-1)
+        return tf.einsum("bts,bsd->btd", weights, values), weights
+
+    def get_config(self):
+        return {**super().get_config(), "units": self.units}
+
+
+@keras.saving.register_keras_serializable(package="keras_s2s")
+class AttentionRNNSeq2Seq(Seq2Seq):
+    """GRU/LSTM encoder–decoder with a bidirectional encoder and Luong attention.
+
+    Args:
+        source_vocabulary, target_vocabulary: token lists (see `Seq2Seq`).
+        cell_type: `"gru"` or `"lstm"`.
+        embedding_dim: token embedding size.
+        hidden_dim: decoder state size, and encoder output size (each
+            direction of the bidirectional encoder has `hidden_dim // 2` units,
+            so `hidden_dim` must be even).
+        num_layers: stacked RNN layers on each side.
+        dropout: dropout on embeddings, RNN outputs and the attention vector.
+        **kwargs: text settings of `Seq2Seq`.
+
+    Example:
+        >>> model = AttentionRNNSeq2Seq(source_vocabulary, target_vocabulary,
+        ...                             hidden_dim=384, dropout=0.2)
+    """
+
+    def __init__(
+        self,
+        source_vocabulary,
+        target_vocabulary,
+        *,
+        cell_type: str = "gru",
+        embedding_dim: int = 192,
+        hidden_dim: int = 384,
+        num_layers: int = 1,
+        dropout: float = 0.0,
+        **kwargs,
+    ):
+        super().__init__(source_vocabulary, target_vocabulary, **kwargs)
+        if cell_type not in CELL_TYPES:
+            raise ValueError(f"cell_type must be one of {CELL_TYPES}, got {cell_type!r}.")
+        for name, value in (("embedding_dim", embedding_dim), ("hidden_dim", hidden_dim),
+                            ("num_layers", num_layers)):
+            if not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be a positive integer, got {value!r}.")
+        if hidden_dim % 2:
+            raise ValueError(
+                f"hidden_dim must be even (the bidirectional encoder gives each direction "
+                f"hidden_dim // 2 units), got {hidden_dim}."
+            )
+        if not 0.0 <= dropout < 1.0:
+            raise ValueError(f"dropout must be in [0, 1), got {dropout!r}.")
+        self.cell_type = cell_type
+        self.embedding_dim = embedding_dim
+        self.hidden_dim = hidden_dim
+        self.num_layers = num_layers
+        self.dropout = dropout
+
+        rnn_class = keras.layers.GRU if cell_type == "gru" else keras.layers.LSTM
+        self.source_embedding = keras.layers.Embedding(
+            len(self.source_vocabulary), embedding_dim, mask_zero=True, name="source_embedding"
+        )
+        self.target_embedding = keras.layers.Embedding(
+            len(self.target_vocabulary), embedding_dim, mask_zero=True, name="target_embedding"
+        )
+        self.encoder_rnns = [
+            keras.layers.Bidirectional(
+                rnn_class(hidden_dim // 2, return_sequences=True, return_state=True),
+                name=f"encoder_{i}",
+            )
+            for i in range(num_layers)
+        ]
+        self.decoder_rnns = [
+            rnn_class(hidden_dim, return_sequences=True, return_state=True, name=f"decoder_{i}")
+            for i in range(num_layers)
+        ]
+        self.attention = LuongAttention(hidden_dim, name="attention")
+        # Linear on purpose: a tanh here sat on a unigram plateau in our runs.
+        self.attention_projection = keras.layers.Dense(
+            hidden_dim, use_bias=False, name="attention_projection"
+        )
+        self.dropout_layer = keras.layers.Dropout(dropout, name="dropout")
+        self.output_projection = keras.layers.Dense(
+            len(self.target_vocabulary), name="output_projection"
+        )
+        self._build_functional_models()
+
+    @property
+    def states_per_layer(self) -> int:
+        return 2 if self.cell_type == "lstm" else 1
+
+    def _encode(self, encoder_token_ids):
+        """Symbolic: ids -> (decoder initial states, encoder outputs, padding mask)."""
+        x = self.dropout_layer(self.source_embedding(encoder_token_ids))
+        k = self.states_per_layer
+        states = []
+        for rnn in self.encoder_rnns:
+            x, *directions = rnn(x)
+            x = self.dropout_layer(x)
+            forward, backward = directions[:k], directions[k:]
+            # Both directions' final states, side by side, start the decoder layer.
+            states.extend(keras.ops.concatenate([f, b], axis=-1)
+                          for f, b in zip(forward, backward))
+        mask = keras.ops.cast(keras.ops.not_equal(encoder_token_ids, 0), "float32")
+        return states, x, mask
+
+    def _attend(self, query, encoder_outputs, encoder_mask):
+        context, _ = self.attention(query, encoder_outputs, encoder_mask)
+        vector = self.attention_projection(keras.ops.concatenate([context, query], axis=-1))
+        return self.output_projection(self.dropout_layer(vector))
+
+    def _decode(self, decoder_token_ids, states, encoder_outputs, encoder_mask):
+        y = self.dropout_layer(self.target_embedding(decoder_token_ids))
+        k = self.states_per_layer
+        new_states = []
+        for i, rnn in enumerate(self.decoder_rnns):
+            y, *layer_states = rnn(y, initial_state=list(states[i * k : (i + 1) * k]))
+            y = self.dropout_layer(y)
+            new_states.extend(layer_states)
+        return self._attend(y, encoder_outputs, encoder_mask), new_states
+
+    def _build_functional_models(self):
+        encoder_token_ids = keras.Input(shape=(None,), dtype="int32", name="encoder_token_ids")
+        decoder_token_ids = keras.Input(shape=(None,), dtype="int32", name="decoder_token_ids")
+        states, encoder_outputs, encoder_mask = self._encode(encoder_token_ids)
+        logits, _ = self._decode(decoder_token_ids, states, encoder_outputs, encoder_mask)
+        training_model = keras.Model(
+            [encoder_token_ids, decoder_token_ids], logits, name="training_model"
+        )
+        encoder_model = keras.Model(
+            encoder_token_ids, [*states, encoder_outputs, encoder_mask], name="encoder_model"
+        )
+        state_inputs = [
+            keras.Input(shape=(self.hidden_dim,), name=f"decoder_state_{i}")
+            for i in range(self.num_layers * self.states_per_layer)
+        ]
+        outputs_input = keras.Input(shape=(None, self.hidden_dim), name="encoder_outputs")
+        mask_input = keras.Input(shape=(None,), name="encoder_mask")
+        step_logits, new_states = self._decode(
+            decoder_token_ids, state_inputs, outputs_input, mask_input
+        )
+        # The encoder outputs and mask pass through unchanged, so the outputs
+        # after the logits are a complete state for the next step.
+        passthrough = [keras.layers.Identity(name="encoder_outputs_out")(outputs_input),
+                       keras.layers.Identity(name="encoder_mask_out")(mask_input)]
+        decoder_model = keras.Model(
+            [decoder_token_ids, *state_inputs, outputs_input, mask_input],
+            [step_logits, *new_states, *passthrough],
+            name="decoder_model",
+        )
+        self._set_functional_models(
+            training_model=training_model, encoder_model=encoder_model, decoder_model=decoder_model
+        )
+
+    def decode_step(self, token_ids, state):
+        """One step, cell by cell (see `RNNSeq2Seq.decode_step`); equals `decoder_model`."""
+        *rnn_state, encoder_outputs, encoder_mask = state
+        x = tf.gather(self.target_embedding.embeddings, token_ids)  # (batch, embedding_dim)
+        k = self.states_per_layer
+        new_state = []
+        for i, rnn in enumerate(self.decoder_rnns):
+            x, layer_state = rnn.cell(x, list(rnn_state[i * k : (i + 1) * k]), training=False)
+            new_state.extend(layer_state)
+        logits = self._attend(x[:, None, :], encoder_outputs, encoder_mask)[:, 0, :]
+        return logits, (*new_state, encoder_outputs, encoder_mask)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            cell_type=self.cell_type,
+            embedding_dim=self.embedding_dim,
+            hidden_dim=self.hidden_dim,
+            num_layers=self.num_layers,
+            dropout=self.dropout,
+        )
+        return config
