@@ -36,7 +36,6 @@ class ExportModule(tf.Module):
 
     def __init__(self, model, *, method, beam_width, length_penalty, n_best, max_length):
         super().__init__(name="keras_s2s_translator")
-        self.model = model
         # Tables must be attributes (tracked) to be saved with the graph.
         self.source_table = model.source_encoder.vocabulary._tables()[0]
         self.target_table = model.target_encoder.vocabulary._tables()[0]

@@ -22,6 +22,13 @@ def default_max_length(source_lengths: tf.Tensor, model_limit: int) -> tf.Tensor
     return tf.minimum(tf.cast(2 * longest + 10, tf.int32), model_limit)
 
 
+class _NotSaved:
+    """Holds an object without making it part of a `tf.Module`'s saved tree."""
+
+    def __init__(self, value):
+        self.value = value
+
+
 class Translator(tf.Module):
     """A model plus a fixed decoding method, callable on `tf.string[batch]`.
 
@@ -61,7 +68,11 @@ class Translator(tf.Module):
             )
         if max_length is not None and (not isinstance(max_length, int) or max_length < 1):
             raise ValueError(f"max_length must be a positive integer or None, got {max_length!r}.")
-        self.model = model
+        # Track the model's variables, not the Keras model itself: the model
+        # object would drag its optimizer's slots (2x the weights for Adam) into
+        # every SavedModel.
+        self._model = _NotSaved(model)
+        self.model_variables = list(model.variables)
         self.method = method
         self.options = dict(
             beam_width=beam_width, length_penalty=length_penalty, num_results=num_results,
@@ -81,6 +92,10 @@ class Translator(tf.Module):
             )
         elif self.method == "sample":
             decoding.validate_sampling_arguments(temperature=o["temperature"], top_k=o["top_k"])
+
+    @property
+    def model(self):
+        return self._model.value
 
     @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="text")])
     def __call__(self, text):

@@ -178,3 +178,11 @@ def test_attention_model_learns_exports_and_serves_cold(trained_attention, tmp_p
     assert completed.returncode == 0, completed.stderr[-2000:]
     served = json.loads(completed.stdout.strip().splitlines()[-1])
     assert served == keras_s2s.translate(sources[:16], model, method="beam")
+
+
+def test_export_holds_the_weights_but_not_the_optimizer(exported):
+    model, _, _, version = exported
+    assert model.optimizer is not None  # trained, so Adam's slots exist...
+    names = [name for name, _ in tf.train.list_variables(str(version / "variables" / "variables"))]
+    assert not [name for name in names if "optimizer" in name]  # ...but are not served
+    assert len(names) >= len(model.weights)
