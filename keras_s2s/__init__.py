@@ -24,6 +24,9 @@ _EXPORTS = {
     "build_model": "keras_s2s.models",
     "Translator": "keras_s2s.translator",
     "evaluate": "keras_s2s.evaluation",
+    # The module is `exporting`, not `export`: importing a submodule sets the
+    # package attribute of the same name, which would hide the function.
+    "export": "keras_s2s.exporting",
     "load": "keras_s2s.saving",
     "train": "keras_s2s.training",
     "translate": "keras_s2s.translation",

@@ -193,7 +193,7 @@ def _evaluate(args):
 
 
 def _export(args):
-    from keras_s2s.export import export
+    from keras_s2s.exporting import export
 
     options = _options(args, ["method", "beam_width", "length_penalty", "n_best"])
     print(f"Wrote {export(args.model, args.output, **options)}")

@@ -13,7 +13,7 @@ import pathlib
 import tensorflow as tf
 import tensorflow_text  # noqa: F401  (registers the text ops the graph uses)
 
-from keras_s2s.export import EXPORT_INFO_FILE
+from keras_s2s.exporting import EXPORT_INFO_FILE
 
 
 def find_version_directory(path: str | pathlib.Path) -> pathlib.Path:

@@ -12,7 +12,7 @@ import pytest
 import tensorflow as tf
 
 import keras_s2s
-from keras_s2s.export import export
+from keras_s2s.exporting import export  # also keras_s2s.export
 
 
 @pytest.fixture(scope="module")
@@ -186,3 +186,9 @@ def test_export_holds_the_weights_but_not_the_optimizer(exported):
     names = [name for name, _ in tf.train.list_variables(str(version / "variables" / "variables"))]
     assert not [name for name in names if "optimizer" in name]  # ...but are not served
     assert len(names) >= len(model.weights)
+
+
+def test_package_level_export_is_the_function():
+    import keras_s2s.exporting  # noqa: F401  (a submodule import must not shadow it)
+
+    assert keras_s2s.export is export

@@ -1,5 +1,5 @@
-"""Export to a TensorFlow SavedModel that stock TF Serving serves: strings in,
-translations out, with TF Serving's versioned directory layout.
+"""`keras_s2s.export(...)`: a TensorFlow SavedModel that stock TF Serving
+serves: strings in, translations out, in TF Serving's versioned layout.
 
     saved_models/spa_eng/1/saved_model.pb     <- what TF Serving's --model_base_path
     saved_models/spa_eng/1/variables/...         (here saved_models/spa_eng) holds
