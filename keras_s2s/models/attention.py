@@ -37,6 +37,8 @@ class LuongAttention(keras.layers.Layer):
 
     def __init__(self, units: int, **kwargs):
         super().__init__(**kwargs)
+        # The query's padding mask passes through to the context unchanged.
+        self.supports_masking = True
         self.units = units
         self.query_projection = keras.layers.Dense(units, use_bias=False, name="query")
 
