@@ -1,8 +1,9 @@
-"""`load_tsv`: sentence pairs from any tab-separated file (.tsv or .tsv.gz).
+"""`load_tsv`: sentence pairs from a tab-separated file (.tsv, or gzip-compressed).
 
-Problems are reported with the file and line, never swallowed: a line that is
-blank or has an empty sentence is skipped *and counted*; a line without enough
-columns, or with bytes that are not UTF-8, stops the load with the line number.
+Nothing is dropped quietly. Two kinds of line are skipped, counted and
+reported: blank lines, and lines whose source or target is empty. Anything
+else that is wrong (too few columns, bytes that are not valid text, no pairs
+at all) stops the load with the file name, the line number and what to do.
 """
 
 from __future__ import annotations
@@ -10,26 +11,16 @@ from __future__ import annotations
 import gzip
 import os
 import pathlib
+import re
 
+from keras_s2s.data.errors import DataFormatError
 from keras_s2s.data.pairs import SentencePairs
 
+__all__ = ["DataFormatError", "load_tsv"]
 
-class DataFormatError(ValueError):
-    """A data file is not what the loader needs; the message names file and line."""
-
-
-def _read_bytes(path: pathlib.Path) -> bytes:
-    if not path.exists():
-        raise FileNotFoundError(f"No such data file: {path}")
-    if path.is_dir():
-        raise DataFormatError(f"{path} is a directory, not a tab-separated pairs file.")
-    raw = path.read_bytes()
-    if raw[:2] == b"\x1f\x8b":  # gzip magic, whatever the file is called
-        try:
-            raw = gzip.decompress(raw)
-        except (OSError, EOFError) as error:
-            raise DataFormatError(f"{path}: damaged gzip file ({error}).") from None
-    return raw
+# Only the three line endings files really use. str.splitlines() would also
+# break at U+2028, U+0085 or a form feed, which can sit inside a sentence.
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 
 def load_tsv(
@@ -40,83 +31,159 @@ def load_tsv(
     max_words: int | None = None,
     encoding: str = "utf-8",
     verbose: bool = True,
+    reference_column: int | None = None,
 ) -> SentencePairs:
     """Reads sentence pairs from a tab-separated file.
 
+    Columns are split on tabs only; quotes are ordinary characters (the Anki
+    files contain unbalanced ones). Each field is stripped of surrounding
+    whitespace. A UTF-8 byte-order mark and `\\n`, `\\r\\n` or `\\r` line
+    endings (even mixed) are accepted. A file starting with the gzip magic
+    bytes is decompressed, whatever its name.
+
     Args:
-        path: the file; gzip-compressed files are recognised by content.
-        source_column, target_column: 0-based columns. For the Anki/Tatoeba
-            files (`english<TAB>spanish<TAB>attribution`) Spanish→English is
-            `source_column=1, target_column=0`.
-        max_words: keep only pairs with at most this many words on both sides.
-        encoding: text encoding of the file.
-        verbose: print one line saying how many pairs were read and skipped.
+        path: the file.
+        source_column: 0-based column of the source sentence.
+        target_column: 0-based column of the target sentence. The Anki /
+            Tatoeba files are `english<TAB>spanish<TAB>attribution`, so
+            Spanish→English is `source_column=1, target_column=0`.
+        max_words: keep only pairs with at most this many words on both sides
+            (`None` keeps all).
+        encoding: the file's text encoding.
+        verbose: print one line: pairs read, lines skipped and why, and how
+            many pairs `max_words` kept.
+        reference_column: a column that names each pair (such as a verse
+            "Gen 1:1"); by default, and where that field is empty, a pair's
+            reference is `"<file name>:<line>"`.
 
     Returns:
-        `SentencePairs` whose references are `"<file name>:<line>"`.
+        `SentencePairs` in file order, with references.
 
     Raises:
-        FileNotFoundError: no such file.
-        DataFormatError: bad columns, a line with too few columns, undecodable
-            bytes, or no pairs at all (the message names the file and line).
+        FileNotFoundError: there is no such file.
+        DataFormatError: invalid columns, a line with too few columns, text
+            that is not valid in `encoding`, or a file without a single pair.
 
     Example:
         >>> pairs = load_tsv("spa.txt", source_column=1, target_column=0)
-        Read 141,543 pairs from spa.txt (skipped 0 lines).
+        Read 2 pairs from spa.txt; skipped 0 lines.
+        >>> list(pairs)
+        [('Ve.', 'Go.'), ('Hola.', 'Hi.')]
     """
     path = pathlib.Path(path)
-    for name, value in (("source_column", source_column), ("target_column", target_column)):
-        if not isinstance(value, int) or value < 0:
-            raise DataFormatError(f"{name} must be a column index >= 0, got {value!r}.")
-    if source_column == target_column:
-        raise DataFormatError(
-            f"source_column and target_column are both {source_column}: choose two columns."
-        )
-    needed = max(source_column, target_column) + 1
-    raw = _read_bytes(path)
-    if raw.startswith(b"\xef\xbb\xbf"):  # UTF-8 byte-order mark
-        raw = raw[3:]
+    columns = {"source_column": source_column, "target_column": target_column}
+    if reference_column is not None:
+        columns["reference_column"] = reference_column
+    _check_columns(path, columns)
+    if max_words is not None and max_words < 1:
+        raise ValueError(f"max_words must be >= 1 (or None for no limit), got {max_words}.")
+    needed = max(columns.values()) + 1
+
+    lines = _read_lines(path, encoding)
+    if not lines:
+        raise DataFormatError(f"{path}: no sentence pairs: the file is empty.")
     sources, targets, references = [], [], []
-    blank = empty_field = 0
-    # splitlines() accepts \n, \r\n and a lone \r, mixed in one file.
-    for number, line_bytes in enumerate(raw.splitlines(), start=1):
-        try:
-            line = line_bytes.decode(encoding)
-        except UnicodeDecodeError as error:
-            raise DataFormatError(
-                f"{path}:{number}: not valid {encoding} (byte {error.start + 1} of the line); "
-                "re-save the file as UTF-8."
-            ) from None
+    blank_lines = empty_sentence_lines = 0
+    for line_number, line in enumerate(lines, start=1):
         if not line.strip():
-            blank += 1
+            blank_lines += 1
             continue
         fields = line.split("\t")
         if len(fields) < needed:
-            raise DataFormatError(
-                f"{path}:{number}: line has {len(fields)} column(s), but source column "
-                f"{source_column} and target column {target_column} need at least {needed} "
-                "(columns are separated by tabs)."
-            )
-        source, target = fields[source_column].strip(), fields[target_column].strip()
+            raise DataFormatError(_too_few_columns(path, line_number, len(fields), columns))
+        source = fields[source_column].strip()
+        target = fields[target_column].strip()
         if not source or not target:
-            empty_field += 1
+            empty_sentence_lines += 1
             continue
+        reference = fields[reference_column].strip() if reference_column is not None else ""
         sources.append(source)
         targets.append(target)
-        references.append(f"{path.name}:{number}")
+        references.append(reference or f"{path.name}:{line_number}")
+
     if not sources:
         raise DataFormatError(
-            f"{path}: no sentence pairs found ({blank} blank lines, {empty_field} lines "
-            "with an empty sentence)."
+            f"{path}: no sentence pairs found ({blank_lines} blank lines, "
+            f"{empty_sentence_lines} lines with an empty source or target). "
+            "Check that this is the right file and that its columns are separated by tabs."
         )
-    pairs = SentencePairs(tuple(sources), tuple(targets), tuple(references))
-    skipped = blank + empty_field
-    if verbose:
-        why = f": {blank} blank, {empty_field} with an empty sentence" if skipped else ""
-        print(f"Read {len(pairs):,} pairs from {path.name} (skipped {skipped} lines{why}).")
+    pairs = SentencePairs(sources=sources, targets=targets, references=references)
+    report = f"Read {len(pairs):,} pairs from {path.name}; " + _skipped(
+        blank_lines, empty_sentence_lines
+    )
     if max_words is not None:
-        kept = pairs.filter_by_length(max_words)
-        if verbose:
-            print(f"Kept {len(kept):,} pairs of at most {max_words} words per side.")
-        pairs = kept
+        pairs = pairs.filter_by_length(max_words)
+        report += f"; kept {len(pairs):,} with at most {max_words} words per side"
+    if verbose:
+        print(report + ".")
     return pairs
+
+
+def _check_columns(path: pathlib.Path, columns: dict[str, int]):
+    for name, column in columns.items():
+        # bool is an int to Python, but `source_column=True` is surely a mistake.
+        if isinstance(column, bool) or not isinstance(column, int) or column < 0:
+            raise DataFormatError(
+                f"{path}: {name} must be a 0-based column index (0, 1, ...), got {column!r}."
+            )
+    if columns["source_column"] == columns["target_column"]:
+        raise DataFormatError(
+            f"{path}: source_column and target_column are both {columns['source_column']}; "
+            "choose two different columns."
+        )
+
+
+def _read_lines(path: pathlib.Path, encoding: str) -> list[str]:
+    """The file's lines as text, without line endings or a byte-order mark."""
+    if not path.exists():
+        raise FileNotFoundError(f"No such data file: {path}")
+    if path.is_dir():
+        raise DataFormatError(f"{path} is a directory; give the tab-separated file inside it.")
+    raw = path.read_bytes()
+    if raw[:2] == b"\x1f\x8b":  # the gzip magic number
+        try:
+            raw = gzip.decompress(raw)
+        except (OSError, EOFError) as error:
+            raise DataFormatError(
+                f"{path}: damaged gzip file ({error}); download or compress it again."
+            ) from None
+    try:
+        text = raw.decode(encoding)
+    except UnicodeDecodeError as error:
+        # Everything before the bad bytes decoded, so its line breaks count the line.
+        before = raw[: error.start].decode(encoding, errors="replace")
+        line_number = len(_LINE_BREAK.split(before))
+        bad_bytes = error.object[error.start : error.end]
+        raise DataFormatError(
+            f"{path}:{line_number}: not valid {encoding} (bytes {bad_bytes!r}). "
+            f"Re-save the file as {encoding}, or pass the encoding it was written in "
+            "(for example encoding='latin-1')."
+        ) from None
+    text = text.removeprefix("\ufeff")  # a byte-order mark is not part of the first sentence
+    lines = _LINE_BREAK.split(text)
+    if lines[-1] == "":
+        # The newline that ends the last line does not start another one.
+        lines.pop()
+    return lines
+
+
+def _too_few_columns(path, line_number: int, found: int, columns: dict[str, int]) -> str:
+    needed = max(columns.values()) + 1
+    named = [f"{name}={column}" for name, column in columns.items()]
+    asked = ", ".join(named[:-1]) + " and " + named[-1]
+    plural = "" if found == 1 else "s"
+    return (
+        f"{path}:{line_number}: line has {found} column{plural}, but {asked} need at least "
+        f"{needed}. Separate the columns with tabs, or choose other columns "
+        "(--source-column / --target-column on the command line)."
+    )
+
+
+def _skipped(blank_lines: int, empty_sentence_lines: int) -> str:
+    skipped = blank_lines + empty_sentence_lines
+    if not skipped:
+        return "skipped 0 lines"
+    return (
+        f"skipped {skipped:,} lines ({blank_lines:,} blank, "
+        f"{empty_sentence_lines:,} with an empty source or target)"
+    )

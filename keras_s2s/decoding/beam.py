@@ -5,10 +5,11 @@ Per row we keep `beam_width` *live* prefixes and, apart from them, the
 `beam_width` best *finished* hypotheses (ended with the end token, or cut at
 `max_length`). Each step extends every live prefix by every token, and:
 
-- candidates ending in `end_id` move to the finished set, scored
-  `log_prob / ((5 + length) / 6) ** length_penalty`, and never change again;
-- the best `beam_width` others stay live, and every state tensor (encoder
-  outputs and masks included) is gathered to follow its beam.
+- of the `beam_width` best candidates, those ending in `end_id` move to the
+  finished set, scored `log_prob / ((5 + length) / 6) ** length_penalty`, and
+  never change again;
+- the best `beam_width` candidates not ending stay live, and every state
+  tensor (encoder outputs and masks included) is gathered to follow its beam.
 """
 
 from __future__ import annotations
@@ -19,21 +20,26 @@ from keras_s2s.decoding.common import (
     BeamSearchResult,
     batch_size_of,
     length_penalty_of,
+    loop_bound,
     validate_beam_arguments,
     validate_max_length,
     write_at,
 )
 
-NEG_INF = -1e9  # finite, so -inf - -inf never makes a NaN
+# Score of an empty slot. Finite, so `NEG_INF - NEG_INF` never makes a NaN.
+NEG_INF = -1e9
 
 
 def _tile_per_beam(state, beam_width):
-    # (batch, ...) -> (batch * beam, ...): row b's beams are rows b*K .. b*K+K-1.
+    # (batch, ...) -> (batch * beam, ...): row b's beams are rows b*beam .. b*beam+beam-1.
     return tf.nest.map_structure(lambda t: tf.repeat(t, beam_width, axis=0), state)
 
 
 def _top(scores, k, *tensors):
-    """The k best columns of `scores` [batch, n] and the same columns of `tensors`."""
+    """The k best columns of `scores` [batch, n] and the same columns of `tensors`.
+
+    Ties go to the lower column, so hypotheses already kept win over new equals.
+    """
     top_scores, index = tf.math.top_k(scores, k=k)
     return (top_scores, *[tf.gather(t, index, batch_dims=1) for t in tensors])
 
@@ -53,89 +59,106 @@ def beam_search(
     """Finds high-probability sequences keeping `beam_width` candidates per row.
 
     Args:
-        step_fn: `(token_ids int32 [n], state) -> (logits [n, vocab], state)`.
-        initial_state: a nest of tensors, first dimension the batch. Each tensor
-            is tiled `beam_width` times.
-        start_id, end_id, pad_id: special token ids.
-        max_length: maximum generated tokens (a Python int keeps shapes static,
-            for `jit_compile=True`).
+        step_fn: `(token_ids int32 [n], state) -> (logits [n, vocab], state)`,
+            called with `n = batch * beam_width`.
+        initial_state: a nest of tensors, first dimension the batch. Every
+            tensor is repeated `beam_width` times along axis 0, so row b's beams
+            are the contiguous rows `b * beam_width ...`.
+        start_id, end_id, pad_id: special token ids, as in `greedy_search`.
+        max_length: maximum generated tokens and the output's time dimension (a
+            Python int keeps shapes static, for `jit_compile=True`).
         beam_width: live hypotheses per row; 1 is greedy search.
-        length_penalty: GNMT alpha; 0 ranks by the raw summed log-probability,
-            larger values favour longer hypotheses.
-        num_results: best hypotheses returned per row (<= beam_width).
+        length_penalty: GNMT alpha >= 0; 0 ranks by the raw summed
+            log-probability, larger values favour longer hypotheses.
+        num_results: hypotheses returned per row, from 1 to `beam_width`.
 
     Returns:
-        `BeamSearchResult(ids, lengths, log_probs, scores)`, best first.
+        `BeamSearchResult(ids, lengths, log_probs, scores)`, best first:
+        ids int32 `[batch, num_results, max_length]`, the others
+        `[batch, num_results]`. Hypotheses cut at `max_length` without the end
+        token compete too (length `max_length`). With `length_penalty=0`,
+        `beam_width=1` gives exactly `greedy_search`'s answer.
 
     Example:
         >>> result = beam_search(model.decode_step, state, start_id=2, end_id=3,
         ...                      max_length=40, beam_width=4, num_results=2)
+        >>> best = result.ids[:, 0]  # (batch, 40)
     """
     validate_max_length(max_length)
     validate_beam_arguments(
         beam_width=beam_width, num_results=num_results, length_penalty=length_penalty
     )
-    K = beam_width
+    beam_width, num_results = int(beam_width), int(num_results)
+    max_length = loop_bound(max_length)
     batch = batch_size_of(initial_state)
-    state = _tile_per_beam(initial_state, K)
-    buffer_shape = tf.stack([batch, K, max_length])
+    state = _tile_per_beam(initial_state, beam_width)
+    buffer_shape = tf.stack([batch, beam_width, max_length])
+    pad = tf.constant(pad_id, tf.int32)
 
     # Only beam 0 is live at first: the others would be copies of it.
-    live_log_probs = tf.tile(tf.constant([[0.0] + [NEG_INF] * (K - 1)]), [batch, 1])
-    live_ids = tf.fill(buffer_shape, tf.constant(pad_id, tf.int32))
-    tokens = tf.fill([batch * K], tf.constant(start_id, tf.int32))
-    done_scores = tf.fill([batch, K], NEG_INF)
-    done_log_probs = tf.fill([batch, K], NEG_INF)
-    done_lengths = tf.zeros([batch, K], tf.int32)
-    done_ids = tf.fill(buffer_shape, tf.constant(pad_id, tf.int32))
+    live_log_probs = tf.tile(  # (batch, beam)
+        tf.constant([[0.0] + [NEG_INF] * (beam_width - 1)]), tf.stack([batch, 1])
+    )
+    live_ids = tf.fill(buffer_shape, pad)  # (batch, beam, max_length)
+    tokens = tf.fill([batch * beam_width], tf.constant(start_id, tf.int32))
+    done_scores = tf.fill([batch, beam_width], NEG_INF)
+    done_log_probs = tf.fill([batch, beam_width], NEG_INF)
+    done_lengths = tf.zeros([batch, beam_width], tf.int32)
+    done_ids = tf.fill(buffer_shape, pad)
     max_penalty = length_penalty_of(max_length, length_penalty)
 
     def keep_going(step, tokens, state, live_log_probs, live_ids,
                    done_scores, done_log_probs, done_lengths, done_ids):
-        # A row is settled when its num_results-th finished score beats the best
-        # any live beam could still reach. Log-probs only fall as a beam grows,
-        # and the penalty only grows with length, so that bound is the live
-        # log-prob divided by the penalty at max_length (alpha = 0: itself).
-        best_reachable = tf.reduce_max(live_log_probs, axis=1) / max_penalty
+        # Early exit. A row is settled when its num_results-th finished score is
+        # at least the best score any live beam could still reach. Log-probs
+        # only fall as a beam grows, and the penalty only grows with length, so
+        # that bound is the live log-prob divided by the penalty at max_length
+        # (alpha = 0: the live log-prob itself). Settled rows cannot change.
+        best_reachable = tf.reduce_max(live_log_probs, axis=1) / max_penalty  # (batch,)
         settled = done_scores[:, num_results - 1] >= best_reachable
         return (step < max_length) & ~tf.reduce_all(settled)
 
     def one_step(step, tokens, state, live_log_probs, live_ids,
                  done_scores, done_log_probs, done_lengths, done_ids):
         logits, state = step_fn(tokens, state)
-        log_probs = tf.nn.log_softmax(tf.cast(logits, tf.float32))  # (batch * K, vocab)
+        log_probs = tf.nn.log_softmax(tf.cast(logits, tf.float32))  # (batch * beam, vocab)
         vocab = tf.shape(log_probs)[-1]
-        log_probs = tf.reshape(log_probs, [batch, K, vocab])
-        candidates = tf.reshape(live_log_probs[:, :, None] + log_probs, [batch, K * vocab])
-        # 2K candidates: even if K of them end here, K remain to stay live.
-        top_log_probs, flat_index = tf.math.top_k(candidates, k=2 * K)  # (batch, 2K)
-        origin = flat_index // vocab  # the live beam each candidate extends
+        log_probs = tf.reshape(log_probs, [batch, beam_width, vocab])
+        candidates = live_log_probs[:, :, None] + log_probs  # (batch, beam, vocab)
+        candidates = tf.reshape(candidates, [batch, beam_width * vocab])
+        # 2 * beam candidates: at most one per beam ends (its end token), so at
+        # least beam_width remain to stay live.
+        top_log_probs, flat_index = tf.math.top_k(candidates, k=2 * beam_width)
+        origin = flat_index // vocab  # (batch, 2 * beam): the live beam each extends
         token = flat_index % vocab
         candidate_ids = write_at(tf.gather(live_ids, origin, batch_dims=1), step, token)
         length = step + 1
-        # A hypothesis cut at max_length competes as finished, too.
-        ends = tf.equal(token, end_id) | (length >= max_length)
-        ends &= top_log_probs > NEG_INF / 2  # never "finish" a placeholder beam
+        is_end = tf.equal(token, end_id)
+        # A candidate retires only if it ranks in the top beam_width, i.e. it
+        # would have been in the beam; so beam_width=1 is greedy search. At
+        # max_length every such candidate retires, cut, as a finished one.
+        in_beam = tf.range(2 * beam_width) < beam_width  # (2 * beam,)
+        finishes = (is_end | (length >= max_length)) & in_beam
+        finishes &= top_log_probs > NEG_INF / 2  # never an empty slot
 
-        # Finished: merge the newly ended with the frozen ones, keep the K best.
-        new_scores = tf.where(ends, top_log_probs / length_penalty_of(length, length_penalty),
-                              NEG_INF)
-        new_lengths = tf.fill(tf.shape(token), length)
+        # Finished: merge the newly retired with the frozen ones, keep the best.
+        new_scores = top_log_probs / length_penalty_of(length, length_penalty)
         done_scores, done_log_probs, done_lengths, done_ids = _top(
-            tf.concat([done_scores, new_scores], axis=1), K,
-            tf.concat([done_log_probs, tf.where(ends, top_log_probs, NEG_INF)], axis=1),
-            tf.concat([done_lengths, new_lengths], axis=1),
-            tf.concat([done_ids, candidate_ids], axis=1),
+            tf.concat([done_scores, tf.where(finishes, new_scores, NEG_INF)], axis=1),
+            beam_width,
+            tf.concat([done_log_probs, tf.where(finishes, top_log_probs, NEG_INF)], axis=1),
+            tf.concat([done_lengths, tf.fill(tf.shape(token), length)], axis=1),
+            tf.concat([done_ids, candidate_ids], axis=1),  # (batch, 3 * beam, max_length)
         )
 
-        # Live: the K best candidates that did not end.
+        # Live: the best candidates that did not end (an end token never goes on).
         live_log_probs, origin, token, live_ids = _top(
-            tf.where(ends, NEG_INF, top_log_probs), K, origin, token, candidate_ids
+            tf.where(is_end, NEG_INF, top_log_probs), beam_width, origin, token, candidate_ids
         )
-        # Every state tensor follows its beam: (batch * K, ...) rows re-ordered.
-        rows = tf.reshape(tf.range(batch)[:, None] * K + origin, [-1])
+        # Every state tensor follows its beam: (batch * beam, ...) rows re-ordered.
+        rows = tf.reshape(tf.range(batch)[:, None] * beam_width + origin, [-1])
         state = tf.nest.map_structure(lambda t: tf.gather(t, rows), state)
-        tokens = tf.reshape(token, [-1])
+        tokens = tf.reshape(token, [-1])  # (batch * beam,)
         return (step + 1, tokens, state, live_log_probs, live_ids,
                 done_scores, done_log_probs, done_lengths, done_ids)
 
@@ -146,7 +169,12 @@ def beam_search(
          done_scores, done_log_probs, done_lengths, done_ids),
     )
     done_scores, done_log_probs, done_lengths, done_ids = outputs[5:]
-    # The finished set is kept sorted best first by `_top`.
+    # A row with fewer than num_results possible hypotheses (e.g. most tokens
+    # masked to -inf) keeps empty slots: length 0, all pad_id, -inf scores.
+    empty = tf.equal(done_lengths, 0)
+    done_scores = tf.where(empty, -float("inf"), done_scores)
+    done_log_probs = tf.where(empty, -float("inf"), done_log_probs)
+    # `_top` keeps the finished set sorted, best first.
     return BeamSearchResult(
         ids=done_ids[:, :num_results],
         lengths=done_lengths[:, :num_results],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numbers
 from typing import NamedTuple
 
 import tensorflow as tf
@@ -37,34 +38,59 @@ class BeamSearchResult(NamedTuple):
     scores: tf.Tensor
 
 
-def _is_python_number(value) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
+# Only Python (and NumPy) values are checked here; tensors pass through, since
+# their value is unknown while a graph is being traced.
+def _is_integer(value) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
 
 def validate_max_length(max_length):
-    if isinstance(max_length, bool) or (
-        _is_python_number(max_length) and (int(max_length) != max_length or max_length < 1)
-    ):
-        raise ValueError(f"max_length must be a positive integer, got {max_length!r}.")
+    if tf.is_tensor(max_length):
+        return
+    if not _is_integer(max_length) or max_length < 1:
+        raise ValueError(
+            f"max_length must be an integer >= 1 (or a scalar int tensor), got {max_length!r}."
+        )
 
 
 def validate_beam_arguments(*, beam_width, num_results, length_penalty):
-    if not isinstance(beam_width, int) or beam_width < 1:
-        raise ValueError(f"beam_width must be an integer >= 1, got {beam_width!r}.")
-    if not isinstance(num_results, int) or not 1 <= num_results <= beam_width:
+    # beam_width and num_results size buffers, so they must be known while tracing.
+    if not _is_integer(beam_width) or beam_width < 1:
+        raise ValueError(f"beam_width must be a Python integer >= 1, got {beam_width!r}.")
+    if not _is_integer(num_results) or not 1 <= num_results <= beam_width:
         raise ValueError(
             f"num_results must be an integer from 1 to beam_width ({beam_width}), "
             f"got {num_results!r}."
         )
-    if _is_python_number(length_penalty) and length_penalty < 0:
-        raise ValueError(f"length_penalty must be >= 0 (0 = raw sum), got {length_penalty!r}.")
+    if not tf.is_tensor(length_penalty) and (
+        not _is_number(length_penalty) or length_penalty < 0
+    ):
+        raise ValueError(
+            f"length_penalty must be a number >= 0 (0 ranks by the raw log-probability), "
+            f"got {length_penalty!r}."
+        )
 
 
 def validate_sampling_arguments(*, temperature, top_k):
-    if _is_python_number(temperature) and temperature <= 0:
-        raise ValueError(f"temperature must be > 0, got {temperature!r}.")
-    if not isinstance(top_k, int) or top_k < 0:
-        raise ValueError(f"top_k must be an integer >= 0 (0 = no limit), got {top_k!r}.")
+    if not tf.is_tensor(temperature) and (not _is_number(temperature) or temperature <= 0):
+        raise ValueError(f"temperature must be a number > 0, got {temperature!r}.")
+    if not tf.is_tensor(top_k) and (not _is_integer(top_k) or top_k < 0):
+        raise ValueError(
+            f"top_k must be an integer >= 0 (0 samples from the whole vocabulary), "
+            f"got {top_k!r}."
+        )
+
+
+def loop_bound(max_length):
+    """`max_length` as the loop compares it: a Python int stays one (static
+    buffer shapes, XLA-friendly); a tensor becomes an int32 scalar like the step."""
+    if tf.is_tensor(max_length):
+        return tf.cast(max_length, tf.int32)
+    return int(max_length)
 
 
 def batch_size_of(state) -> tf.Tensor:
@@ -73,7 +99,11 @@ def batch_size_of(state) -> tf.Tensor:
 
 
 def write_at(buffer: tf.Tensor, position, values: tf.Tensor) -> tf.Tensor:
-    """`buffer[..., position] = values` as a pure op (fixed shapes, XLA-friendly)."""
+    """`buffer[..., position] = values` as a pure op.
+
+    A one-hot mask instead of a scatter keeps every shape fixed, which
+    `tf.while_loop` shape invariants and XLA both want.
+    """
     width = tf.shape(buffer)[-1]
     at_position = tf.cast(tf.one_hot(position, width, dtype=tf.int32), tf.bool)
     return tf.where(at_position, values[..., None], buffer)

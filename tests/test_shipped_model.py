@@ -1,0 +1,33 @@
+"""The model committed in saved_models/ loads cold and translates."""
+
+import pathlib
+
+import pytest
+
+import keras_s2s
+
+REPOSITORY = pathlib.Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture()
+def in_repository(monkeypatch):
+    monkeypatch.chdir(REPOSITORY)
+
+
+def test_shipped_model_is_small_and_versioned():
+    base = REPOSITORY / "saved_models" / "spa_eng"
+    versions = [p for p in base.iterdir() if p.name.isdigit()]
+    assert versions, "saved_models/spa_eng holds no version"
+    size = sum(f.stat().st_size for f in base.rglob("*") if f.is_file())
+    assert size <= 25 * 1024 * 1024
+
+
+def test_translate_without_a_model_uses_the_shipped_one(in_repository):
+    translations = keras_s2s.translate(
+        ["Y dijo Dios: Sea la luz: y fue la luz.", "", "Y Abraham engendró a Isaac."]
+    )
+    assert "light" in translations[0] and "God" in translations[0]
+    assert translations[1] == ""
+    assert "Abraham" in translations[2] and "Isaac" in translations[2]
+    n_best = keras_s2s.translate("Y dijo Dios: Sea la luz.", method="beam", num_results=3)
+    assert len(n_best) == 3 and n_best[0][1] >= n_best[1][1] >= n_best[2][1]
