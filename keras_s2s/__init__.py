@@ -23,6 +23,8 @@ _EXPORTS = {
     "Seq2Seq": "keras_s2s.models",
     "build_model": "keras_s2s.models",
     "Translator": "keras_s2s.translator",
+    "attention_map": "keras_s2s.attention_maps",
+    "plot_attention": "keras_s2s.attention_maps",
     "evaluate": "keras_s2s.evaluation",
     # The module is `exporting`, not `export`: importing a submodule sets the
     # package attribute of the same name, which would hide the function.

@@ -111,6 +111,7 @@ def translate(
     temperature: float = 1.0,
     top_k: int = 0,
     seed: int | None = None,
+    return_attention: bool = False,
 ):
     """Translates a sentence or a list of sentences.
 
@@ -132,6 +133,11 @@ def translate(
             `max_target_length`. Inputs longer than the model's
             `max_source_length` tokens are truncated to it.
         temperature, top_k, seed: sampling settings.
+        return_attention: return, for each input, a
+            `keras_s2s.attention_maps.AttentionMap` (translation, tokens and
+            the target × source attention weights, for `keras_s2s.plot_attention`)
+            instead of a string. Needs a model with attention (not a
+            SavedModel), greedy or beam search and `num_results=1`.
 
     Returns:
         The same shape as `texts`: a string, or a list of strings. With
@@ -146,6 +152,11 @@ def translate(
 
     texts, single = _check_texts(texts)
     model = _resolve_model(model)
+    if return_attention:
+        return _translate_with_attention(
+            texts, single, model, method=method, beam_width=beam_width,
+            length_penalty=length_penalty, num_results=num_results, max_length=max_length,
+        )
     options = dict(
         method=method, beam_width=beam_width, length_penalty=length_penalty,
         num_results=num_results, max_length=max_length,
@@ -171,4 +182,19 @@ def translate(
                     (text.decode("utf-8"), float(score))
                     for text, score in zip(translations[row], scores[row])
                 ]
+    return results[0] if single else results
+
+
+def _translate_with_attention(texts, single, model, *, num_results, **options):
+    from keras_s2s.attention_maps import attention_map
+    from keras_s2s.serving import SavedModelTranslator
+
+    if isinstance(model, SavedModelTranslator):
+        raise ValueError(
+            "return_attention=True needs the Keras model (a model object or a .keras file); "
+            "an exported SavedModel returns translations and scores only."
+        )
+    if num_results != 1:
+        raise ValueError(f"return_attention=True needs num_results=1, got {num_results}.")
+    results = [attention_map(model, text, **options) for text in texts]
     return results[0] if single else results

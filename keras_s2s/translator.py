@@ -97,8 +97,13 @@ class Translator(tf.Module):
     def model(self):
         return self._model.value
 
-    @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="text")])
-    def __call__(self, text):
+    def search(self, text):
+        """`tf.string[batch]` -> dict of token `ids` `(batch, num_results, time)`,
+        `scores` and `lengths` `(batch, num_results)`, and `source_lengths`.
+
+        The decoding half of `__call__`, without detokenising; a plain method
+        (not a `tf.function`) so exports do not carry it.
+        """
         model = self.model
         source = model.source_encoder.encode(text)
         source_lengths = tf.cast(source.row_lengths(), tf.int32)
@@ -129,12 +134,20 @@ class Translator(tf.Module):
             # Same layout as beam search: (batch, num_results=1, time).
             ids, scores = result.ids[:, None, :], result.log_probs[:, None]
             lengths = result.lengths[:, None]
+        return {"ids": ids, "scores": scores, "lengths": lengths,
+                "source_lengths": source_lengths}
+
+    @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="text")])
+    def __call__(self, text):
+        found = self.search(text)
+        ids, scores, lengths = found["ids"], found["scores"], found["lengths"]
+        model, o = self.model, self.options
         batch = tf.shape(ids)[0]
         num_results = tf.shape(ids)[1]
         flat_ids = tf.reshape(ids, [batch * num_results, -1])  # (batch * results, time)
         translations = tf.reshape(model.target_encoder.decode(flat_ids), [batch, num_results])
         # An empty input means nothing to translate: empty output, score 0.
-        is_empty = tf.equal(source_lengths, 0)[:, None]
+        is_empty = tf.equal(found["source_lengths"], 0)[:, None]
         translations = tf.where(is_empty, tf.constant(""), translations)
         scores = tf.where(is_empty, tf.zeros_like(scores), scores)
         lengths = tf.where(is_empty, tf.zeros_like(lengths), lengths)

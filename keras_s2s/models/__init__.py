@@ -1,6 +1,7 @@
 """Encoder–decoder architectures, each exposing training/encoder/decoder models."""
 
-from keras_s2s.models.attention import AttentionRNNSeq2Seq, LuongAttention
+from keras_s2s.models.attention import AttentionRNNSeq2Seq
+from keras_s2s.models.attention_layers import BahdanauAttention, LuongAttention
 from keras_s2s.models.base import Seq2Seq
 from keras_s2s.models.building import ARCHITECTURES, build_model
 from keras_s2s.models.rnn import RNNSeq2Seq
@@ -8,6 +9,7 @@ from keras_s2s.models.rnn import RNNSeq2Seq
 __all__ = [
     "ARCHITECTURES",
     "AttentionRNNSeq2Seq",
+    "BahdanauAttention",
     "LuongAttention",
     "RNNSeq2Seq",
     "Seq2Seq",

@@ -1,4 +1,5 @@
-"""RNN encoder–decoder with (Luong, multiplicative) attention.
+"""RNN encoder–decoder with attention (Luong's multiplicative or Bahdanau's
+additive score, see `attention_layers`).
 
 The classic encoder squeezes a sentence into one vector; attention lets every
 decoder step look back at all encoder outputs instead:
@@ -20,43 +21,14 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
+from keras_s2s.models.attention_layers import ATTENTION_TYPES
 from keras_s2s.models.base import Seq2Seq
 from keras_s2s.models.rnn import CELL_TYPES
 
 
 @keras.saving.register_keras_serializable(package="keras_s2s")
-class LuongAttention(keras.layers.Layer):
-    """Multiplicative ("general") attention: score(q, k) = (W q) · k.
-
-    W is applied to the query rather than to every key, which is the same score
-    but costs one matrix product per decoder step instead of one per source word.
-
-    Call: `(query (batch, t, d), values (batch, s, d), values_mask (batch, s))`
-    -> `(context (batch, t, d), weights (batch, t, s))`.
-    """
-
-    def __init__(self, units: int, **kwargs):
-        super().__init__(**kwargs)
-        # The query's padding mask passes through to the context unchanged.
-        self.supports_masking = True
-        self.units = units
-        self.query_projection = keras.layers.Dense(units, use_bias=False, name="query")
-
-    def call(self, query, values, values_mask):
-        query = self.query_projection(query)
-        scores = tf.einsum("btd,bsd->bts", query, values)
-        # Padding positions get (effectively) zero weight.
-        scores += (1.0 - tf.cast(values_mask, scores.dtype))[:, None, :] * -1e9
-        weights = tf.nn.softmax(scores, axis=-1)
-        return tf.einsum("bts,bsd->btd", weights, values), weights
-
-    def get_config(self):
-        return {**super().get_config(), "units": self.units}
-
-
-@keras.saving.register_keras_serializable(package="keras_s2s")
 class AttentionRNNSeq2Seq(Seq2Seq):
-    """GRU/LSTM encoder–decoder with a bidirectional encoder and Luong attention.
+    """GRU/LSTM encoder–decoder with a bidirectional encoder and attention.
 
     Args:
         source_vocabulary, target_vocabulary: token lists (see `Seq2Seq`).
@@ -66,6 +38,8 @@ class AttentionRNNSeq2Seq(Seq2Seq):
             direction of the bidirectional encoder has `hidden_dim // 2` units,
             so `hidden_dim` must be even).
         num_layers: stacked RNN layers on each side.
+        attention: `"luong"` (multiplicative, default: cheaper, and what the
+            shipped model uses) or `"bahdanau"` (additive).
         dropout: dropout on embeddings, RNN outputs and the attention vector.
         **kwargs: text settings of `Seq2Seq`.
 
@@ -83,6 +57,7 @@ class AttentionRNNSeq2Seq(Seq2Seq):
         embedding_dim: int = 192,
         hidden_dim: int = 384,
         num_layers: int = 1,
+        attention: str = "luong",
         dropout: float = 0.0,
         **kwargs,
     ):
@@ -98,12 +73,17 @@ class AttentionRNNSeq2Seq(Seq2Seq):
                 f"hidden_dim must be even (the bidirectional encoder gives each direction "
                 f"hidden_dim // 2 units), got {hidden_dim}."
             )
+        if attention not in ATTENTION_TYPES:
+            raise ValueError(
+                f"attention must be one of {tuple(ATTENTION_TYPES)}, got {attention!r}."
+            )
         if not 0.0 <= dropout < 1.0:
             raise ValueError(f"dropout must be in [0, 1), got {dropout!r}.")
         self.cell_type = cell_type
         self.embedding_dim = embedding_dim
         self.hidden_dim = hidden_dim
         self.num_layers = num_layers
+        self.attention_type = attention
         self.dropout = dropout
 
         rnn_class = keras.layers.GRU if cell_type == "gru" else keras.layers.LSTM
@@ -124,14 +104,16 @@ class AttentionRNNSeq2Seq(Seq2Seq):
             rnn_class(hidden_dim, return_sequences=True, return_state=True, name=f"decoder_{i}")
             for i in range(num_layers)
         ]
-        self.attention = LuongAttention(hidden_dim, name="attention")
+        self.attention = ATTENTION_TYPES[attention](hidden_dim, name="attention")
         # Linear on purpose: a tanh here sat on a unigram plateau in our runs.
         self.attention_projection = keras.layers.Dense(
             hidden_dim, use_bias=False, name="attention_projection"
         )
         self.dropout_layer = keras.layers.Dropout(dropout, name="dropout")
+        # float32 even under a mixed-precision policy: the softmax over the
+        # vocabulary and the loss need float32's range and precision.
         self.output_projection = keras.layers.Dense(
-            len(self.target_vocabulary), name="output_projection"
+            len(self.target_vocabulary), dtype="float32", name="output_projection"
         )
         self._build_functional_models()
 
@@ -155,9 +137,10 @@ class AttentionRNNSeq2Seq(Seq2Seq):
         return states, x, mask
 
     def _attend(self, query, encoder_outputs, encoder_mask):
-        context, _ = self.attention(query, encoder_outputs, encoder_mask)
+        """-> (logits, attention weights (batch, target time, source time))."""
+        context, weights = self.attention(query, encoder_outputs, encoder_mask)
         vector = self.attention_projection(keras.ops.concatenate([context, query], axis=-1))
-        return self.output_projection(self.dropout_layer(vector))
+        return self.output_projection(self.dropout_layer(vector)), weights
 
     def _decode(self, decoder_token_ids, states, encoder_outputs, encoder_mask):
         y = self.dropout_layer(self.target_embedding(decoder_token_ids))
@@ -167,15 +150,22 @@ class AttentionRNNSeq2Seq(Seq2Seq):
             y, *layer_states = rnn(y, initial_state=list(states[i * k : (i + 1) * k]))
             y = self.dropout_layer(y)
             new_states.extend(layer_states)
-        return self._attend(y, encoder_outputs, encoder_mask), new_states
+        logits, weights = self._attend(y, encoder_outputs, encoder_mask)
+        return logits, weights, new_states
 
     def _build_functional_models(self):
         encoder_token_ids = keras.Input(shape=(None,), dtype="int32", name="encoder_token_ids")
         decoder_token_ids = keras.Input(shape=(None,), dtype="int32", name="decoder_token_ids")
         states, encoder_outputs, encoder_mask = self._encode(encoder_token_ids)
-        logits, _ = self._decode(decoder_token_ids, states, encoder_outputs, encoder_mask)
+        logits, weights, _ = self._decode(
+            decoder_token_ids, states, encoder_outputs, encoder_mask
+        )
         training_model = keras.Model(
             [encoder_token_ids, decoder_token_ids], logits, name="training_model"
+        )
+        # Same graph, other output: where each teacher-forced step looked.
+        attention_model = keras.Model(
+            [encoder_token_ids, decoder_token_ids], weights, name="attention_model"
         )
         encoder_model = keras.Model(
             encoder_token_ids, [*states, encoder_outputs, encoder_mask], name="encoder_model"
@@ -186,7 +176,7 @@ class AttentionRNNSeq2Seq(Seq2Seq):
         ]
         outputs_input = keras.Input(shape=(None, self.hidden_dim), name="encoder_outputs")
         mask_input = keras.Input(shape=(None,), name="encoder_mask")
-        step_logits, new_states = self._decode(
+        step_logits, _, new_states = self._decode(
             decoder_token_ids, state_inputs, outputs_input, mask_input
         )
         # The encoder outputs and mask pass through unchanged, so the outputs
@@ -201,6 +191,7 @@ class AttentionRNNSeq2Seq(Seq2Seq):
         self._set_functional_models(
             training_model=training_model, encoder_model=encoder_model, decoder_model=decoder_model
         )
+        self.attention_model = attention_model
 
     def decode_step(self, token_ids, state):
         """One step, cell by cell (see `RNNSeq2Seq.decode_step`); equals `decoder_model`."""
@@ -211,7 +202,8 @@ class AttentionRNNSeq2Seq(Seq2Seq):
         for i, rnn in enumerate(self.decoder_rnns):
             x, layer_state = rnn.cell(x, list(rnn_state[i * k : (i + 1) * k]), training=False)
             new_state.extend(layer_state)
-        logits = self._attend(x[:, None, :], encoder_outputs, encoder_mask)[:, 0, :]
+        logits, _ = self._attend(x[:, None, :], encoder_outputs, encoder_mask)
+        logits = logits[:, 0, :]
         return logits, (*new_state, encoder_outputs, encoder_mask)
 
     def get_config(self):
@@ -221,6 +213,7 @@ class AttentionRNNSeq2Seq(Seq2Seq):
             embedding_dim=self.embedding_dim,
             hidden_dim=self.hidden_dim,
             num_layers=self.num_layers,
+            attention=self.attention_type,
             dropout=self.dropout,
         )
         return config

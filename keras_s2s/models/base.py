@@ -61,6 +61,11 @@ class Seq2Seq(keras.Model):
 
     # -- the three Functional models -------------------------------------------------
 
+    # Architectures with attention set this to a Functional model
+    # `[encoder_token_ids, decoder_token_ids] -> weights (batch, target, source)`
+    # (see `keras_s2s.attention_maps`); the others have nothing to show.
+    attention_model = None
+
     def _set_functional_models(self, *, training_model, encoder_model, decoder_model):
         self.training_model = training_model
         self.encoder_model = encoder_model
