@@ -14,7 +14,9 @@ import time
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 _UNSET = argparse.SUPPRESS
-ARCHITECTURES = ("gru", "lstm", "gru-attention", "lstm-attention")  # = models.ARCHITECTURES
+ARCHITECTURES = (  # = models.ARCHITECTURES
+    "gru", "lstm", "gru-attention", "lstm-attention", "transformer",
+)
 
 
 def _add_data_options(parser: argparse.ArgumentParser):
@@ -46,11 +48,14 @@ def _parser() -> argparse.ArgumentParser:
     model = train.add_argument_group("model")
     model.add_argument("--architecture", choices=list(ARCHITECTURES), default=_UNSET,
                        help="gru / lstm: the classic encoder-decoder; -attention: with a "
-                       "bidirectional encoder and Luong attention (default gru)")
+                       "bidirectional encoder and Luong attention; transformer: "
+                       "self-attention encoder-decoder (default gru)")
     for flag, kind, text in (
         ("--embedding-dim", int, "token embedding size"),
-        ("--hidden-dim", int, "RNN state size"),
-        ("--num-layers", int, "stacked RNN layers per side"),
+        ("--hidden-dim", int, "RNN state size (transformer: model width)"),
+        ("--num-layers", int, "stacked RNN layers (transformer: blocks) per side"),
+        ("--num-heads", int, "attention heads (transformer only)"),
+        ("--intermediate-dim", int, "feed-forward width (transformer only)"),
         ("--dropout", float, "dropout rate"),
         ("--source-vocabulary-size", int, "source vocabulary cap"),
         ("--target-vocabulary-size", int, "target vocabulary cap"),
@@ -134,7 +139,7 @@ def _train(args):
     train_pairs, validation_pairs, test_pairs = _load_pairs(args)
     model_options = _options(args, [
         "architecture", "embedding_dim", "hidden_dim", "num_layers", "dropout",
-        "source_vocabulary_size", "target_vocabulary_size",
+        "source_vocabulary_size", "target_vocabulary_size", "num_heads", "intermediate_dim",
     ])
     # Seed before the weights are created, so a run is reproducible end to end.
     keras.utils.set_random_seed(getattr(args, "seed", 0))

@@ -5,7 +5,13 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from keras_s2s.models import ARCHITECTURES, AttentionRNNSeq2Seq, RNNSeq2Seq, build_model
+from keras_s2s.models import (
+    ARCHITECTURES,
+    AttentionRNNSeq2Seq,
+    RNNSeq2Seq,
+    TransformerSeq2Seq,
+    build_model,
+)
 from keras_s2s.text import PAD_ID, START_ID, Vocabulary
 
 SOURCE_VOCABULARY = Vocabulary.build(["a b c d e f g"], lowercase=True).tokens
@@ -14,6 +20,10 @@ TARGET_VOCABULARY = Vocabulary.build(["t u v w x y z"], lowercase=False).tokens
 
 def _model(architecture, num_layers=2, dropout=0.0):
     keras.utils.set_random_seed(0)
+    if architecture == "transformer":
+        return TransformerSeq2Seq(SOURCE_VOCABULARY, TARGET_VOCABULARY, hidden_dim=16,
+                                  num_heads=2, intermediate_dim=32, num_layers=num_layers,
+                                  dropout=dropout)
     cell_type, _, variant = architecture.partition("-")
     model_class = AttentionRNNSeq2Seq if variant == "attention" else RNNSeq2Seq
     return model_class(SOURCE_VOCABULARY, TARGET_VOCABULARY, cell_type=cell_type,

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from keras_s2s.models.attention import AttentionRNNSeq2Seq
 from keras_s2s.models.rnn import RNNSeq2Seq
+from keras_s2s.models.transformer import TransformerSeq2Seq
 from keras_s2s.text import Vocabulary
 
-ARCHITECTURES = ("gru", "lstm", "gru-attention", "lstm-attention")
+ARCHITECTURES = ("gru", "lstm", "gru-attention", "lstm-attention", "transformer")
 
 
 def build_model(
@@ -48,6 +49,15 @@ def build_model(
         train_pairs.targets, lowercase=lowercase_target,
         max_size=target_vocabulary_size, min_count=min_count,
     )
+    if architecture == "transformer":
+        if "embedding_dim" in model_options:
+            raise ValueError("embedding_dim does not apply to architecture='transformer' "
+                             "(its embeddings are hidden_dim wide).")
+        return TransformerSeq2Seq(
+            source_vocabulary.tokens, target_vocabulary.tokens,
+            lowercase_source=lowercase_source, lowercase_target=lowercase_target,
+            **model_options,
+        )
     # "gru" / "lstm": the classic model; "-attention": bidirectional encoder and
     # Luong attention (see keras_s2s.models.attention).
     cell_type, _, variant = architecture.partition("-")

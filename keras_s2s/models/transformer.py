@@ -1,0 +1,211 @@
+"""Transformer encoder–decoder, under the same three-model contract.
+
+    source ─► token + position embeddings ─► EncoderBlock × num_layers ─► LayerNorm
+                                                          │ encoder outputs
+                          per decoder layer: KeyValueProjection ─► cross keys/values
+                                                                          ▼
+    [START] y1 ─► token + position embeddings ─► DecoderBlock × num_layers
+                  (causal self-attention, cross-attention, feed-forward)
+                  ─► LayerNorm ─► Dense ─► logits over the target vocabulary
+
+Decoding state, every tensor batch-first and of fixed shape:
+
+    [step (batch,) int32,
+     self-attention keys_0, values_0, keys_1, ... (batch, max_target_length, hidden_dim),
+     cross-attention keys_0, values_0, keys_1, ... (batch, source_time, hidden_dim),
+     source_mask (batch, source_time)]
+
+Each step projects only the newest token and writes its key/value at `step`
+(a key/value cache), so a step costs the same at token 1 and token 60, and the
+encoder's keys/values are projected once per sentence, not once per step.
+"""
+
+from __future__ import annotations
+
+import keras
+
+from keras_s2s.models.base import Seq2Seq
+from keras_s2s.models.transformer_layers import (
+    DecoderBlock,
+    EmptyDecoderCache,
+    EncoderBlock,
+    KeyValueProjection,
+    PositionalEmbedding,
+)
+
+
+@keras.saving.register_keras_serializable(package="keras_s2s")
+class TransformerSeq2Seq(Seq2Seq):
+    """Pre-norm Transformer encoder–decoder with learned position embeddings.
+
+    Pre-norm (LayerNorm inside each residual branch, plus a final LayerNorm on
+    each side) rather than the original post-norm: it trains stably with a
+    plain constant learning rate, without the warm-up schedule post-norm needs,
+    at our small sizes and short CPU budgets.
+
+    Args:
+        source_vocabulary, target_vocabulary: token lists (see `Seq2Seq`).
+        hidden_dim: model width (embeddings, attention, residual stream).
+        num_layers: encoder blocks, and decoder blocks.
+        num_heads: attention heads; must divide `hidden_dim`.
+        intermediate_dim: feed-forward inner width; `None` means `4 * hidden_dim`.
+        dropout: on embeddings, attention weights, feed-forward and residual
+            branches (off at inference).
+        **kwargs: text settings of `Seq2Seq`. Sources are embedded up to
+            `max_source_length` positions; the decoder's cache holds
+            `max_target_length` positions, which bounds translation length.
+
+    Example:
+        >>> model = TransformerSeq2Seq(source_vocabulary, target_vocabulary,
+        ...                            hidden_dim=256, num_layers=3, num_heads=4)
+        >>> logits = model([encoder_token_ids, decoder_token_ids])  # (batch, time, vocab)
+    """
+
+    def __init__(
+        self,
+        source_vocabulary,
+        target_vocabulary,
+        *,
+        hidden_dim: int = 256,
+        num_layers: int = 3,
+        num_heads: int = 4,
+        intermediate_dim: int | None = None,
+        dropout: float = 0.1,
+        **kwargs,
+    ):
+        super().__init__(source_vocabulary, target_vocabulary, **kwargs)
+        if intermediate_dim is None:
+            intermediate_dim = 4 * hidden_dim if isinstance(hidden_dim, int) else hidden_dim
+        for name, value in (("hidden_dim", hidden_dim), ("num_layers", num_layers),
+                            ("num_heads", num_heads), ("intermediate_dim", intermediate_dim)):
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise ValueError(f"{name} must be a positive integer, got {value!r}.")
+        if hidden_dim % num_heads:
+            raise ValueError(
+                f"num_heads must divide hidden_dim (each head gets hidden_dim // num_heads "
+                f"dimensions), got num_heads={num_heads} and hidden_dim={hidden_dim}."
+            )
+        if not isinstance(dropout, (int, float)) or not 0.0 <= dropout < 1.0:
+            raise ValueError(f"dropout must be in [0, 1), got {dropout!r}.")
+        self.hidden_dim = hidden_dim
+        self.num_layers = num_layers
+        self.num_heads = num_heads
+        self.intermediate_dim = intermediate_dim
+        self.dropout = dropout
+
+        block_options = dict(hidden_dim=hidden_dim, num_heads=num_heads,
+                             intermediate_dim=intermediate_dim, dropout=dropout)
+        self.source_embedding = PositionalEmbedding(
+            len(self.source_vocabulary), self.source_encoder.max_length, hidden_dim,
+            name="source_embedding",
+        )
+        self.target_embedding = PositionalEmbedding(
+            len(self.target_vocabulary), self.target_encoder.max_length, hidden_dim,
+            name="target_embedding",
+        )
+        self.encoder_blocks = [EncoderBlock(**block_options, name=f"encoder_{i}")
+                               for i in range(num_layers)]
+        self.encoder_norm = keras.layers.LayerNormalization(name="encoder_norm")
+        # Not part of the decoder blocks: they run once per sentence, in encoder_model.
+        self.cross_key_values = [KeyValueProjection(hidden_dim, name=f"cross_key_value_{i}")
+                                 for i in range(num_layers)]
+        self.decoder_blocks = [DecoderBlock(**block_options, name=f"decoder_{i}")
+                               for i in range(num_layers)]
+        self.decoder_norm = keras.layers.LayerNormalization(name="decoder_norm")
+        self.embedding_dropout = keras.layers.Dropout(dropout, name="embedding_dropout")
+        # float32 logits even under a mixed-precision policy.
+        self.output_projection = keras.layers.Dense(
+            len(self.target_vocabulary), dtype="float32", name="output_projection"
+        )
+        self.empty_cache = EmptyDecoderCache(
+            self.target_encoder.max_length, hidden_dim, 2 * num_layers, name="empty_cache"
+        )
+        self._build_functional_models()
+
+    # -- the wiring, shared by the Functional models and decode_step -------------------
+
+    def _encode(self, encoder_token_ids, training=None):
+        """ids -> (flat cross keys/values [k0, v0, k1, v1, ...], source mask)."""
+        source_mask = keras.ops.cast(keras.ops.not_equal(encoder_token_ids, 0), "float32")
+        x = self.embedding_dropout(self.source_embedding(encoder_token_ids), training=training)
+        for block in self.encoder_blocks:
+            x = block(x, source_mask, training=training)
+        x = self.encoder_norm(x)
+        cross = []
+        for projection in self.cross_key_values:
+            cross.extend(projection(x))
+        return cross, source_mask
+
+    def _decode(self, decoder_token_ids, cross, source_mask, cache=None, step=None,
+                training=None):
+        """Teacher forced (`cache=None`) or one cached step; -> (logits, new cache)."""
+        y = self.target_embedding(decoder_token_ids, step)
+        y = self.embedding_dropout(y, training=training)
+        new_cache = []
+        for i, block in enumerate(self.decoder_blocks):
+            keys, values = cross[2 * i], cross[2 * i + 1]
+            if cache is None:
+                y, *_ = block(y, keys, values, source_mask, training=training)
+            else:
+                y, *layer_cache = block(y, keys, values, source_mask, cache_keys=cache[2 * i],
+                                        cache_values=cache[2 * i + 1], step=step,
+                                        training=training)
+                new_cache.extend(layer_cache)
+        return self.output_projection(self.decoder_norm(y)), new_cache
+
+    def _build_functional_models(self):
+        encoder_token_ids = keras.Input(shape=(None,), dtype="int32", name="encoder_token_ids")
+        decoder_token_ids = keras.Input(shape=(None,), dtype="int32", name="decoder_token_ids")
+        cross, source_mask = self._encode(encoder_token_ids)
+        logits, _ = self._decode(decoder_token_ids, cross, source_mask)
+        training_model = keras.Model(
+            [encoder_token_ids, decoder_token_ids], logits, name="training_model"
+        )
+        step, *cache = self.empty_cache(encoder_token_ids)
+        encoder_model = keras.Model(
+            encoder_token_ids, [step, *cache, *cross, source_mask], name="encoder_model"
+        )
+
+        state_dtype = self.decoder_blocks[0].compute_dtype
+        length, width = self.target_encoder.max_length, self.hidden_dim
+        step_input = keras.Input(shape=(), dtype="int32", name="step")
+        cache_inputs = [keras.Input(shape=(length, width), dtype=state_dtype, name=f"cache_{i}")
+                        for i in range(2 * self.num_layers)]
+        cross_inputs = [keras.Input(shape=(None, width), dtype=state_dtype, name=f"cross_{i}")
+                        for i in range(2 * self.num_layers)]
+        mask_input = keras.Input(shape=(None,), name="source_mask")
+        step_logits, new_cache = self._decode(
+            decoder_token_ids, cross_inputs, mask_input, cache=cache_inputs, step=step_input
+        )
+        # The encoder's part of the state passes through unchanged.
+        passthrough = [keras.layers.Identity(name=f"{t.name}_out")(t)
+                       for t in (*cross_inputs, mask_input)]
+        decoder_model = keras.Model(
+            [decoder_token_ids, step_input, *cache_inputs, *cross_inputs, mask_input],
+            [step_logits, keras.ops.add(step_input, 1), *new_cache, *passthrough],
+            name="decoder_model",
+        )
+        self._set_functional_models(
+            training_model=training_model, encoder_model=encoder_model, decoder_model=decoder_model
+        )
+
+    def decode_step(self, token_ids, state):
+        """One cached step on the same layers as `decoder_model` (a test holds
+        them equal), without the Functional model's input/output plumbing."""
+        step, *rest = state
+        num_buffers = 2 * self.num_layers
+        cache, cross, source_mask = rest[:num_buffers], rest[num_buffers:-1], rest[-1]
+        logits, new_cache = self._decode(token_ids[:, None], cross, source_mask, cache=cache,
+                                         step=step, training=False)
+        return logits[:, 0, :], (step + 1, *new_cache, *cross, source_mask)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            hidden_dim=self.hidden_dim,
+            num_layers=self.num_layers,
+            num_heads=self.num_heads,
+            intermediate_dim=self.intermediate_dim,
+            dropout=self.dropout,
+        )
+        return config

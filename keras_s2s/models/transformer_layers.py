@@ -1,0 +1,260 @@
+"""The Transformer's building blocks, written so that decoding can cache.
+
+Attention takes keys and values that are *already projected*: the decoder can
+then keep every past position's keys and values in a fixed-size buffer and
+project only the newest token at each step, and the encoder's keys and values
+for cross-attention can be computed once per sentence instead of once per step.
+
+Every block is pre-norm (`x + f(LayerNorm(x))`): the residual path stays an
+identity, so gradients reach the bottom layers undamped and training is stable
+without a learning-rate warm-up, which matters at our small sizes and short
+CPU budgets (post-norm Transformers usually need warm-up to train at all).
+"""
+
+from __future__ import annotations
+
+import keras
+import tensorflow as tf
+
+# Score given to masked positions: finite, so a fully masked row (an empty
+# source) gives uniform weights rather than NaN.
+MASKED_SCORE = -1e9
+
+
+@keras.saving.register_keras_serializable(package="keras_s2s")
+class PositionalEmbedding(keras.layers.Layer):
+    """Token embeddings plus learned position embeddings.
+
+    Call: `(token_ids (batch, time), start_positions (batch,) or None)` ->
+    `(batch, time, hidden_dim)`. Positions are `start + 0, 1, ...`, clipped to
+    `max_length - 1` (the translator adds a padding column past the longest
+    source; padding is masked, so its position does not matter).
+    """
+
+    def __init__(self, vocabulary_size: int, max_length: int, hidden_dim: int, **kwargs):
+        super().__init__(**kwargs)
+        self.vocabulary_size = vocabulary_size
+        self.max_length = max_length
+        self.hidden_dim = hidden_dim
+        self.token_embedding = keras.layers.Embedding(vocabulary_size, hidden_dim, name="tokens")
+        self.position_embedding = keras.layers.Embedding(max_length, hidden_dim, name="positions")
+
+    def call(self, token_ids, start_positions=None):
+        positions = tf.range(tf.shape(token_ids)[1])[None, :]  # (1, time)
+        if start_positions is not None:
+            positions = positions + tf.cast(start_positions, tf.int32)[:, None]  # (batch, time)
+        positions = tf.minimum(positions, self.max_length - 1)
+        return self.token_embedding(token_ids) + self.position_embedding(positions)
+
+    def get_config(self):
+        return {**super().get_config(), "vocabulary_size": self.vocabulary_size,
+                "max_length": self.max_length, "hidden_dim": self.hidden_dim}
+
+
+@keras.saving.register_keras_serializable(package="keras_s2s")
+class KeyValueProjection(keras.layers.Layer):
+    """`x (batch, time, hidden) -> (keys, values)`, each `(batch, time, hidden)`."""
+
+    def __init__(self, hidden_dim: int, **kwargs):
+        super().__init__(**kwargs)
+        self.hidden_dim = hidden_dim
+        self.key_projection = keras.layers.Dense(hidden_dim, name="key")
+        self.value_projection = keras.layers.Dense(hidden_dim, name="value")
+
+    def call(self, x):
+        return self.key_projection(x), self.value_projection(x)
+
+    def get_config(self):
+        return {**super().get_config(), "hidden_dim": self.hidden_dim}
+
+
+@keras.saving.register_keras_serializable(package="keras_s2s")
+class MultiHeadAttention(keras.layers.Layer):
+    """Scaled dot-product attention over several heads, on projected keys/values.
+
+    Owns the query and output projections; the key/value projection is a
+    separate `KeyValueProjection`, so its results can be cached.
+
+    Call: `(query (batch, t, hidden), keys (batch, s, hidden), values (batch, s,
+    hidden), key_mask (batch, s) or None, causal=False)` -> `(batch, t, hidden)`.
+    `key_mask` marks the keys that may be attended to; `causal=True` also lets
+    query i see only keys 0..i (teacher-forced decoder self-attention).
+    """
+
+    def __init__(self, hidden_dim: int, num_heads: int, dropout: float = 0.0, **kwargs):
+        super().__init__(**kwargs)
+        self.hidden_dim = hidden_dim
+        self.num_heads = num_heads
+        self.dropout = dropout
+        self.head_dim = hidden_dim // num_heads
+        self.query_projection = keras.layers.Dense(hidden_dim, name="query")
+        self.output_projection = keras.layers.Dense(hidden_dim, name="output")
+        self.weights_dropout = keras.layers.Dropout(dropout, name="weights_dropout")
+
+    def _split_heads(self, x):
+        batch = tf.shape(x)[0]
+        return tf.reshape(x, [batch, -1, self.num_heads, self.head_dim])  # (b, time, h, d)
+
+    def call(self, query, keys, values, key_mask=None, causal=False, training=None):
+        q = self._split_heads(self.query_projection(query)) * (self.head_dim ** -0.5)
+        k, v = self._split_heads(keys), self._split_heads(values)
+        # Softmax in float32 even under a mixed-precision policy.
+        scores = tf.cast(tf.einsum("bthd,bshd->bhts", q, tf.cast(k, q.dtype)), tf.float32)
+        allowed = tf.ones_like(scores, dtype=tf.bool)
+        if key_mask is not None:
+            allowed &= tf.cast(key_mask, tf.bool)[:, None, None, :]
+        if causal:
+            query_positions = tf.range(tf.shape(scores)[2])[:, None]
+            key_positions = tf.range(tf.shape(scores)[3])[None, :]
+            allowed &= (key_positions <= query_positions)[None, None]
+        scores = tf.where(allowed, scores, MASKED_SCORE)
+        weights = self.weights_dropout(tf.nn.softmax(scores, axis=-1), training=training)
+        context = tf.einsum("bhts,bshd->bthd", tf.cast(weights, v.dtype), v)
+        context = tf.reshape(context, [tf.shape(context)[0], -1, self.hidden_dim])
+        return self.output_projection(context)
+
+    def get_config(self):
+        return {**super().get_config(), "hidden_dim": self.hidden_dim,
+                "num_heads": self.num_heads, "dropout": self.dropout}
+
+
+@keras.saving.register_keras_serializable(package="keras_s2s")
+class FeedForward(keras.layers.Layer):
+    """Position-wise `Dense(intermediate_dim, relu) -> Dropout -> Dense(hidden_dim)`."""
+
+    def __init__(self, hidden_dim: int, intermediate_dim: int, dropout: float = 0.0, **kwargs):
+        super().__init__(**kwargs)
+        self.hidden_dim = hidden_dim
+        self.intermediate_dim = intermediate_dim
+        self.dropout = dropout
+        self.expand = keras.layers.Dense(intermediate_dim, activation="relu", name="expand")
+        self.dropout_layer = keras.layers.Dropout(dropout, name="dropout")
+        self.contract = keras.layers.Dense(hidden_dim, name="contract")
+
+    def call(self, x, training=None):
+        return self.contract(self.dropout_layer(self.expand(x), training=training))
+
+    def get_config(self):
+        return {**super().get_config(), "hidden_dim": self.hidden_dim,
+                "intermediate_dim": self.intermediate_dim, "dropout": self.dropout}
+
+
+class _Block(keras.layers.Layer):
+    """What both block types share: self-attention and feed-forward sub-layers."""
+
+    def __init__(self, hidden_dim: int, num_heads: int, intermediate_dim: int,
+                 dropout: float = 0.0, **kwargs):
+        super().__init__(**kwargs)
+        self.hidden_dim = hidden_dim
+        self.num_heads = num_heads
+        self.intermediate_dim = intermediate_dim
+        self.dropout = dropout
+        self.self_attention_norm = keras.layers.LayerNormalization(name="self_attention_norm")
+        self.self_key_value = KeyValueProjection(hidden_dim, name="self_key_value")
+        self.self_attention = MultiHeadAttention(hidden_dim, num_heads, dropout,
+                                                 name="self_attention")
+        self.feed_forward_norm = keras.layers.LayerNormalization(name="feed_forward_norm")
+        self.feed_forward = FeedForward(hidden_dim, intermediate_dim, dropout, name="feed_forward")
+        self.residual_dropout = keras.layers.Dropout(dropout, name="residual_dropout")
+
+    def _feed_forward(self, x, training):
+        h = self.feed_forward(self.feed_forward_norm(x), training=training)
+        return x + self.residual_dropout(h, training=training)
+
+    def get_config(self):
+        return {**super().get_config(), "hidden_dim": self.hidden_dim,
+                "num_heads": self.num_heads, "intermediate_dim": self.intermediate_dim,
+                "dropout": self.dropout}
+
+
+@keras.saving.register_keras_serializable(package="keras_s2s")
+class EncoderBlock(_Block):
+    """Pre-norm self-attention over the source (padding masked) + feed-forward.
+
+    Call: `(x (batch, s, hidden), source_mask (batch, s))` -> `(batch, s, hidden)`.
+    """
+
+    def call(self, x, source_mask, training=None):
+        h = self.self_attention_norm(x)
+        keys, values = self.self_key_value(h)
+        h = self.self_attention(h, keys, values, key_mask=source_mask, training=training)
+        x = x + self.residual_dropout(h, training=training)
+        return self._feed_forward(x, training)
+
+
+@keras.saving.register_keras_serializable(package="keras_s2s")
+class DecoderBlock(_Block):
+    """Pre-norm causal self-attention, cross-attention, feed-forward.
+
+    Cross-attention takes the encoder's keys and values ready-made (see
+    `KeyValueProjection`), so the decoder never re-projects the source.
+
+    Call, teacher forced: `(x (batch, t, hidden), cross_keys, cross_values
+    (batch, s, hidden), source_mask (batch, s))` -> `(x, keys, values)`, all
+    `(batch, t, hidden)`: the output and the self-attention keys and values.
+
+    Call, one step with a cache (`x` is `(batch, 1, hidden)`): also
+    `cache_keys, cache_values (batch, max_length, hidden)` and `step (batch,)`;
+    the new token's key and value are written at position `step` (clipped to
+    the buffer's last slot) and the query attends to positions `<= step`.
+    Returns `(x, cache_keys, cache_values)` with the buffers' shapes unchanged.
+
+    Both calls return three tensors on purpose: Keras checks a Functional
+    graph's connectivity with the output count of a layer's first call.
+    """
+
+    def __init__(self, hidden_dim: int, num_heads: int, intermediate_dim: int,
+                 dropout: float = 0.0, **kwargs):
+        super().__init__(hidden_dim, num_heads, intermediate_dim, dropout, **kwargs)
+        self.cross_attention_norm = keras.layers.LayerNormalization(name="cross_attention_norm")
+        self.cross_attention = MultiHeadAttention(hidden_dim, num_heads, dropout,
+                                                  name="cross_attention")
+
+    def call(self, x, cross_keys, cross_values, source_mask, cache_keys=None,
+             cache_values=None, step=None, training=None):
+        h = self.self_attention_norm(x)
+        keys, values = self.self_key_value(h)
+        if cache_keys is None:
+            h = self.self_attention(h, keys, values, causal=True, training=training)
+            cache_keys, cache_values = keys, values
+        else:
+            buffer_length = tf.shape(cache_keys)[1]
+            position = tf.minimum(tf.cast(step, tf.int32), buffer_length - 1)  # (batch,)
+            # A one-hot select, not a scatter: fixed shapes for while_loop and XLA.
+            slots = tf.range(buffer_length)[None, :]  # (1, max_length)
+            write = (slots == position[:, None])[:, :, None]  # (batch, max_length, 1)
+            cache_keys = tf.where(write, tf.cast(keys, cache_keys.dtype), cache_keys)
+            cache_values = tf.where(write, tf.cast(values, cache_values.dtype), cache_values)
+            filled = slots <= position[:, None]  # (batch, max_length)
+            h = self.self_attention(h, cache_keys, cache_values, key_mask=filled,
+                                    training=training)
+        x = x + self.residual_dropout(h, training=training)
+        h = self.cross_attention(self.cross_attention_norm(x), cross_keys, cross_values,
+                                 key_mask=source_mask, training=training)
+        x = self._feed_forward(x + self.residual_dropout(h, training=training), training)
+        return x, cache_keys, cache_values
+
+
+@keras.saving.register_keras_serializable(package="keras_s2s")
+class EmptyDecoderCache(keras.layers.Layer):
+    """The decoding state before the first token: step 0 and zeroed buffers.
+
+    Call: `encoder_token_ids (batch, s)` (only its batch size is used) ->
+    `[step int32 (batch,), *num_buffers zeros (batch, max_length, hidden_dim)]`.
+    """
+
+    def __init__(self, max_length: int, hidden_dim: int, num_buffers: int, **kwargs):
+        super().__init__(**kwargs)
+        self.max_length = max_length
+        self.hidden_dim = hidden_dim
+        self.num_buffers = num_buffers
+
+    def call(self, encoder_token_ids):
+        batch = tf.shape(encoder_token_ids)[0]
+        step = tf.zeros([batch], tf.int32)
+        shape = [batch, self.max_length, self.hidden_dim]
+        return [step, *(tf.zeros(shape, self.compute_dtype) for _ in range(self.num_buffers))]
+
+    def get_config(self):
+        return {**super().get_config(), "max_length": self.max_length,
+                "hidden_dim": self.hidden_dim, "num_buffers": self.num_buffers}
