@@ -14,6 +14,9 @@ import time
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 _UNSET = argparse.SUPPRESS
+# Option values, kept here so `--help` does not import TensorFlow (= distribution.*).
+STRATEGIES = ("default", "mirrored", "multi-worker", "tpu")
+MIXED_PRECISION_POLICIES = ("mixed_float16", "mixed_bfloat16")
 ARCHITECTURES = (  # = models.ARCHITECTURES
     "gru", "lstm", "gru-attention", "lstm-attention", "transformer",
 )
@@ -64,7 +67,7 @@ def _parser() -> argparse.ArgumentParser:
     fit = train.add_argument_group("training")
     for flag, kind, text in (
         ("--epochs", int, "maximum epochs"),
-        ("--batch-size", int, "sentences per batch"),
+        ("--batch-size", int, "sentences per step, over all replicas (the global batch)"),
         ("--learning-rate", float, "Adam learning rate"),
         ("--time-budget-seconds", float,
          "wall-clock budget; no epoch starts that would end past it"),
@@ -74,6 +77,12 @@ def _parser() -> argparse.ArgumentParser:
     fit.add_argument("--output", default="model.keras", help="where to save (default model.keras)")
     fit.add_argument("--backup-dir", default=_UNSET,
                      help="resume directory: rerun the same command after a crash to continue")
+    fit.add_argument("--strategy", choices=list(STRATEGIES), default="default",
+                     help="tf.distribute strategy: default (one device), mirrored (all local "
+                     "GPUs), multi-worker (machines in TF_CONFIG), tpu (default: default)")
+    fit.add_argument("--mixed-precision", choices=list(MIXED_PRECISION_POLICIES), default=None,
+                     help="compute in 16-bit floats, keep float32 weights, logits and loss: "
+                     "mixed_float16 on GPUs, mixed_bfloat16 on TPUs (default: float32)")
 
     translate = commands.add_parser(
         "translate", help="translate sentences (arguments, or lines on stdin)"
@@ -134,25 +143,34 @@ def _train(args):
     import keras
 
     import keras_s2s
+    from keras_s2s.checkpointing import check_keras_path, save_model_atomically
+    from keras_s2s.distribution import is_chief, training_scope, worker_task
     from keras_s2s.evaluation import evaluate
 
+    check_keras_path(args.output, "--output")  # before hours of training, not after
     train_pairs, validation_pairs, test_pairs = _load_pairs(args)
     model_options = _options(args, [
         "architecture", "embedding_dim", "hidden_dim", "num_layers", "dropout",
         "source_vocabulary_size", "target_vocabulary_size", "num_heads", "intermediate_dim",
     ])
-    # Seed before the weights are created, so a run is reproducible end to end.
-    keras.utils.set_random_seed(getattr(args, "seed", 0))
-    model = keras_s2s.build_model(train_pairs, **model_options)
-    print(f"Model: {model.count_params():,} parameters, vocabularies "
-          f"{len(model.source_vocabulary)} source / {len(model.target_vocabulary)} target tokens.")
-    started = time.monotonic()
-    keras_s2s.train(model, train_pairs, validation_pairs, **_options(args, [
-        "epochs", "batch_size", "learning_rate", "time_budget_seconds", "seed", "backup_dir",
-    ]))
+    # The model, its optimizer and metrics are all made under the strategy and policy.
+    with training_scope(args.strategy, mixed_precision=args.mixed_precision) as strategy:
+        # Seed before the weights are created, so a run is reproducible end to end.
+        keras.utils.set_random_seed(getattr(args, "seed", 0))
+        model = keras_s2s.build_model(train_pairs, **model_options)
+        print(f"Model: {model.count_params():,} parameters, vocabularies "
+              f"{len(model.source_vocabulary)} source / {len(model.target_vocabulary)} "
+              "target tokens.")
+        started = time.monotonic()
+        keras_s2s.train(model, train_pairs, validation_pairs, **_options(args, [
+            "epochs", "batch_size", "learning_rate", "time_budget_seconds", "seed", "backup_dir",
+        ]))
     print(f"Trained in {time.monotonic() - started:.0f} s.")
-    model.save(_atomic_target(args.output))
-    os.replace(_atomic_target(args.output), args.output)
+    if not is_chief(strategy):
+        task_type, task_id = worker_task(strategy)
+        print(f"{task_type} {task_id}: done; the chief saves and scores the model.")
+        return
+    save_model_atomically(model, args.output)  # a crash mid-save leaves no half file
     print(f"Saved {args.output} ({os.path.getsize(args.output) / 1e6:.1f} MB).")
     held_out = test_pairs if test_pairs is not None else validation_pairs
     name = "test" if test_pairs is not None else "validation"
@@ -162,11 +180,6 @@ def _train(args):
         held_out.sources, held_out.targets, hypotheses
     ))[:8]:
         print(f"\n  source:     {source}\n  reference:  {reference}\n  model:      {hypothesis}")
-
-
-def _atomic_target(path: str) -> str:
-    # Keras insists on the .keras suffix; the rename makes the file appear whole.
-    return f"{path}.partial.keras"
 
 
 def _translate(args):

@@ -114,7 +114,12 @@ def make_dataset(
     # Bucketing hides the epoch length from Keras (no progress-bar total, and a
     # "ran out of data" warning); we know it, so state it.
     dataset = dataset.apply(tf.data.experimental.assert_cardinality(num_batches))
-    return dataset.prefetch(tf.data.AUTOTUNE)
+    # Under a multi-worker strategy every worker builds this same pipeline from
+    # memory (there are no files to split), so shard by element: each worker
+    # takes its share of every global batch. AUTO would try files, fail, and warn.
+    options = tf.data.Options()
+    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
+    return dataset.prefetch(tf.data.AUTOTUNE).with_options(options)
 
 
 def count_bucketed_batches(lengths, bucket_boundaries, batch_size: int) -> int:

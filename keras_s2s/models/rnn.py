@@ -85,8 +85,10 @@ class RNNSeq2Seq(Seq2Seq):
             for i in range(num_layers)
         ]
         self.dropout_layer = keras.layers.Dropout(dropout, name="dropout")
+        # float32 even under a mixed-precision policy: the softmax over the
+        # vocabulary and the loss need float32's range and precision.
         self.output_projection = keras.layers.Dense(
-            len(self.target_vocabulary), name="output_projection"
+            len(self.target_vocabulary), dtype="float32", name="output_projection"
         )
         self._build_functional_models()
 
