@@ -169,3 +169,54 @@ def is_chief(strategy) -> bool:
         return True
     cluster = json.loads(os.environ.get("TF_CONFIG", "{}")).get("cluster", {})
     return task_type == "worker" and task_id == 0 and "chief" not in cluster
+
+
+@contextlib.contextmanager
+def keras_multi_worker_fixes(model, strategy):
+    """Lets `model.fit` run under `MultiWorkerMirroredStrategy` in Keras 3.
+
+    Keras 3's TensorFlow trainer has two faults with this strategy
+    (keras-team/keras issue 20585), both in code that only looks at results:
+
+    - before the first step it reduces the first input batch across workers
+      just to learn its shapes, which fails for a nested batch like ours
+      ("unsupported type PerReplica"); this worker's own share has the same
+      structure, so the model is built from that;
+    - it averages each step's scalar logs (loss, accuracy) across workers
+      with `axis=0`, which a scalar does not have; they are averaged with
+      `axis=None` instead.
+
+    Inside the block (around `fit`) both are patched; other strategies are
+    left alone. Gradients and weights go through the strategy untouched.
+    """
+    if not isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
+        yield
+        return
+    from keras.src.backend.tensorflow import trainer as keras_trainer
+
+    def build_from_local_batch(iterator=None, data_batch=None):
+        if iterator is not None:
+            for _, _, batches in iterator:
+                data_batch = tf.nest.map_structure(
+                    lambda value: strategy.experimental_local_results(value)[0], next(batches)
+                )
+                break
+        with strategy.scope():
+            model._symbolic_build(data_batch=data_batch)
+
+    original_reduce = keras_trainer.reduce_per_replica
+
+    def reduce_logs(values, strategy, reduction="auto"):
+        if reduction not in ("auto", "mean"):
+            return original_reduce(values, strategy, reduction)
+        return tf.nest.map_structure(lambda value: strategy.reduce("MEAN", value, axis=None),
+                                     values)
+
+    # An instance attribute shadows the method for this model only.
+    model._maybe_symbolic_build = build_from_local_batch
+    keras_trainer.reduce_per_replica = reduce_logs
+    try:
+        yield
+    finally:
+        keras_trainer.reduce_per_replica = original_reduce
+        del model._maybe_symbolic_build

@@ -18,6 +18,7 @@ from keras_s2s.data.pipeline import make_dataset
 from keras_s2s.distribution import (
     check_model_precision,
     is_chief,
+    keras_multi_worker_fixes,
     model_strategy,
     worker_task,
 )
@@ -177,15 +178,16 @@ def train(
         if initial_epoch and verbose:
             print(f"Resuming from {backup.directory}: {initial_epoch} of {epochs} epochs done.")
         callbacks.append(backup)  # last: it saves the other callbacks' state for the epoch
-    return model.fit(
-        train_data,
-        validation_data=validation_data,
-        epochs=epochs,
-        initial_epoch=initial_epoch,
-        callbacks=callbacks,
-        shuffle=False,  # the dataset reshuffles itself every epoch
-        verbose=verbose,
-    )
+    with keras_multi_worker_fixes(model, strategy):
+        return model.fit(
+            train_data,
+            validation_data=validation_data,
+            epochs=epochs,
+            initial_epoch=initial_epoch,
+            callbacks=callbacks,
+            shuffle=False,  # the dataset reshuffles itself every epoch
+            verbose=verbose,
+        )
 
 
 def _worker_backup_dir(backup_dir, strategy) -> pathlib.Path:
