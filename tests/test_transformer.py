@@ -1,0 +1,209 @@
+"""The Transformer under the three-model contract: cached decoding is the
+trained model, it learns, saves, decodes under XLA and exports."""
+
+import json
+import shutil
+import subprocess
+import sys
+import textwrap
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import keras_s2s
+from keras_s2s.decoding import beam_search, greedy_search
+from keras_s2s.models import TransformerSeq2Seq, build_model
+from keras_s2s.text import END_ID, PAD_ID, START_ID, Vocabulary
+
+SOURCE_VOCABULARY = Vocabulary.build(["a b c d e f g"], lowercase=True).tokens
+TARGET_VOCABULARY = Vocabulary.build(["t u v w x y z"], lowercase=False).tokens
+TINY = dict(hidden_dim=16, num_heads=4, intermediate_dim=24, num_layers=2)
+
+
+def _tiny_model(**options):
+    keras.utils.set_random_seed(0)
+    return TransformerSeq2Seq(SOURCE_VOCABULARY, TARGET_VOCABULARY, max_target_length=5,
+                              **{**TINY, **options})
+
+
+def _batch():
+    # Three source lengths (one row all but one padding); the target rows fill
+    # the whole 5-slot cache, end early, and end very early.
+    encoder_ids = np.array([[4, 5, 6, 7, 8, 9], [9, 10, 4, PAD_ID, PAD_ID, PAD_ID],
+                            [5, PAD_ID, PAD_ID, PAD_ID, PAD_ID, PAD_ID]], dtype="int32")
+    decoder_ids = np.array([[START_ID, 4, 5, 6, 7], [START_ID, 7, 8, PAD_ID, PAD_ID],
+                            [START_ID, 9, PAD_ID, PAD_ID, PAD_ID]], dtype="int32")
+    return encoder_ids, decoder_ids
+
+
+@pytest.fixture(scope="module")
+def trained_transformer(tmp_path_factory):
+    """A small Transformer trained on the synthetic number-words task (~30 s)."""
+    from keras_s2s.data import synthetic_pairs
+
+    train_pairs = synthetic_pairs(1600, seed=1)
+    model = build_model(train_pairs, architecture="transformer", hidden_dim=64, num_layers=2,
+                        num_heads=4, intermediate_dim=128, dropout=0.1,
+                        max_source_length=12, max_target_length=12)
+    keras_s2s.train(model, train_pairs, epochs=4, batch_size=32, learning_rate=2e-3,
+                    early_stopping_patience=0, verbose=0)
+    path = tmp_path_factory.mktemp("transformer") / "numbers.keras"
+    model.save(path)
+    return model, synthetic_pairs(200, seed=2), path
+
+
+def test_cached_steps_reproduce_teacher_forced_logits():
+    model = _tiny_model(dropout=0.3)  # dropout must be off at inference
+    encoder_ids, decoder_ids = _batch()
+    teacher_forced = model.training_model([encoder_ids, decoder_ids]).numpy()
+    real = decoder_ids != PAD_ID
+
+    state = model.initial_state(tf.constant(encoder_ids))
+    steps = []
+    for t in range(decoder_ids.shape[1]):
+        logits, *state = model.decoder_model([tf.constant(decoder_ids[:, t : t + 1]), *state])
+        steps.append(logits.numpy()[:, 0])
+    np.testing.assert_allclose(np.stack(steps, axis=1)[real], teacher_forced[real], atol=1e-5)
+    np.testing.assert_array_equal(state[0].numpy(), [5, 5, 5])  # the per-row step counter
+
+    state = model.initial_state(tf.constant(encoder_ids))
+    shapes = [s.shape for s in state]
+    steps = []
+    for t in range(decoder_ids.shape[1]):
+        logits, state = model.decode_step(tf.constant(decoder_ids[:, t]), state)
+        assert [s.shape for s in state] == shapes  # while_loop invariants hold
+        steps.append(logits.numpy())
+    np.testing.assert_allclose(np.stack(steps, axis=1)[real], teacher_forced[real], atol=1e-5)
+
+
+def test_state_is_batch_first_with_a_preallocated_cache():
+    model = _tiny_model()
+    encoder_ids, _ = _batch()
+    step, *buffers = model.initial_state(tf.constant(encoder_ids))
+    assert step.dtype == tf.int32 and step.shape == (3,)
+    caches, cross, source_mask = buffers[:4], buffers[4:8], buffers[8]
+    assert all(c.shape == (3, 5, 16) for c in caches)  # (batch, max_target_length, hidden)
+    assert all(c.shape == (3, 6, 16) for c in cross)  # (batch, source time, hidden)
+    np.testing.assert_array_equal(source_mask.numpy(), encoder_ids != PAD_ID)
+
+
+def test_inference_models_hold_the_training_models_variables():
+    model = _tiny_model()
+    training = {id(v) for v in model.training_model.weights}
+    encoder = {id(v) for v in model.encoder_model.weights}
+    decoder = {id(v) for v in model.decoder_model.weights}
+    assert encoder | decoder == training == {id(v) for v in model.weights}
+    assert not encoder & decoder  # cross-attention keys/values are the encoder's part
+    encoder_ids, decoder_ids = _batch()
+    first_tokens = tf.constant(decoder_ids[:, :1])
+
+    def first_step_logits():
+        state = model.initial_state(tf.constant(encoder_ids))
+        return model.decoder_model([first_tokens, *state])[0].numpy()
+
+    before = first_step_logits()
+    for variable in (model.cross_key_values[0].value_projection.kernel,  # via encoder_model
+                     model.decoder_blocks[1].feed_forward.contract.kernel):  # via decoder_model
+        # Random, not a constant shift: LayerNorm outputs sum to zero over features.
+        variable.assign(variable + np.random.default_rng(0).normal(size=variable.shape))
+        after = first_step_logits()
+        assert not np.allclose(before, after)
+        before = after
+
+
+def test_save_and_load_give_identical_logits_and_translations(trained_transformer, tmp_path):
+    model, test_pairs, _ = trained_transformer
+    path = tmp_path / "copy.keras"
+    model.save(path)
+    loaded = keras_s2s.load(path)
+    assert type(loaded) is TransformerSeq2Seq
+    assert loaded.get_config() == model.get_config()
+    encoder_ids = model.source_encoder.encode(tf.constant(test_pairs.sources[:8])).to_tensor()
+    decoder_ids = tf.fill([8, 3], START_ID)
+    np.testing.assert_array_equal(loaded([encoder_ids, decoder_ids]).numpy(),
+                                  model([encoder_ids, decoder_ids]).numpy())
+    sources = list(test_pairs.sources[:20])
+    assert keras_s2s.translate(sources, loaded) == keras_s2s.translate(sources, model)
+
+
+def test_learns_the_synthetic_task(trained_transformer):
+    model, test_pairs, _ = trained_transformer
+    translations = keras_s2s.translate(list(test_pairs.sources), model)
+    exact = np.mean([t == r for t, r in zip(translations, test_pairs.targets)])
+    assert exact >= 0.95, list(zip(translations, test_pairs.targets))[:5]
+
+
+def test_beam_of_one_is_greedy_and_greedy_compiles_with_xla(trained_transformer):
+    model, test_pairs, _ = trained_transformer
+    encoder_ids = model.source_encoder.encode(tf.constant(test_pairs.sources[:32])).to_tensor()
+    common = dict(start_id=START_ID, end_id=END_ID, max_length=12)
+    state = model.initial_state(encoder_ids)
+    greedy = greedy_search(model.decode_step, state, **common)
+    beam = beam_search(model.decode_step, state, beam_width=1, length_penalty=0.0, **common)
+    np.testing.assert_array_equal(beam.ids.numpy()[:, 0], greedy.ids.numpy())
+    np.testing.assert_array_equal(beam.lengths.numpy()[:, 0], greedy.lengths.numpy())
+
+    @tf.function(jit_compile=True)
+    def compiled_greedy(encoder_ids):
+        return greedy_search(model.decode_step, model.initial_state(encoder_ids), **common)
+
+    compiled = compiled_greedy(encoder_ids)
+    np.testing.assert_array_equal(compiled.ids.numpy(), greedy.ids.numpy())
+    np.testing.assert_allclose(compiled.log_probs.numpy(), greedy.log_probs.numpy(), atol=1e-4)
+    # Not a trivially agreeing pair: these are the right translations.
+    words = model.target_encoder.decode(greedy.ids).numpy()
+    assert [w.decode() for w in words[:8]] == list(test_pairs.targets[:8])
+
+
+def test_export_translates_the_same_when_loaded_cold(trained_transformer, tmp_path):
+    model, test_pairs, _ = trained_transformer
+    version = keras_s2s.export(model, tmp_path / "numbers", beam_width=4, length_penalty=0.6)
+    moved = tmp_path / "elsewhere"
+    shutil.copytree(version, moved)  # nothing may point back at the export location
+    # An empty input, and one longer than max_source_length (truncated, and one
+    # padding column past the last learned position).
+    sources = list(test_pairs.sources[:6]) + ["", "nueve " * 40]
+    expected = keras_s2s.translate(sources, model, method="beam", beam_width=4,
+                                   length_penalty=0.6)
+    script = textwrap.dedent(f"""
+        import json, sys
+        import tensorflow as tf
+        import tensorflow_text  # the text ops
+        loaded = tf.saved_model.load({str(moved)!r})
+        out = loaded.signatures["serving_default"](text=tf.constant(json.loads(sys.stdin.read())))
+        assert "keras_s2s" not in sys.modules
+        print(json.dumps([t.decode() for t in out["translation"].numpy()]))
+    """)
+    completed = subprocess.run([sys.executable, "-c", script], input=json.dumps(sources),
+                               capture_output=True, text=True, timeout=300)
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    served = json.loads(completed.stdout.strip().splitlines()[-1])
+    assert served == expected
+    assert served[:6] == list(test_pairs.targets[:6])
+    assert served[-2] == ""
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"hidden_dim": 30, "num_heads": 4}, "num_heads must divide hidden_dim.*num_heads=4.*30"),
+        ({"num_heads": 0}, "num_heads"),
+        ({"hidden_dim": 2.5}, "hidden_dim"),
+        ({"num_layers": 0}, "num_layers"),
+        ({"intermediate_dim": -1}, "intermediate_dim"),
+        ({"dropout": 1.0}, "dropout"),
+    ],
+)
+def test_bad_options_fail_at_construction_naming_the_option(options, message):
+    with pytest.raises(ValueError, match=message):
+        TransformerSeq2Seq(SOURCE_VOCABULARY, TARGET_VOCABULARY, **options)
+
+
+def test_build_model_refuses_an_embedding_dim_for_the_transformer():
+    class Pairs:
+        sources, targets = ["a b"], ["t u"]
+
+    with pytest.raises(ValueError, match="embedding_dim"):
+        build_model(Pairs(), architecture="transformer", embedding_dim=64)
