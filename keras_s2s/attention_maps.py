@@ -14,7 +14,7 @@ from typing import NamedTuple
 import numpy as np
 import tensorflow as tf
 
-from keras_s2s.text import END_ID, START_ID, tokenize
+from keras_s2s.text import END_ID, START_ID
 from keras_s2s.translator import Translator
 
 
@@ -22,8 +22,9 @@ class AttentionMap(NamedTuple):
     """A translation with its attention weights.
 
     Attributes:
-        source_tokens: the source as the model read it (normalised, truncated
-            to `max_source_length`; words outside the vocabulary kept as written).
+        source_tokens: the source as the model read it (normalised, cut into
+            word pieces for WordPiece models, truncated to `max_source_length`;
+            words outside the vocabulary kept as written).
         target_tokens: the translation's tokens, then `"[END]"` if it ended.
         weights: float32 `(len(target_tokens), len(source_tokens))`; row i is
             the attention over the source while the decoder produced target
@@ -87,8 +88,8 @@ def attention_map(
     if method not in ("greedy", "beam"):
         raise ValueError(f"method must be 'greedy' or 'beam' for attention maps, got {method!r}.")
     source_encoder, target_encoder = model.source_encoder, model.target_encoder
-    source_tokens = tokenize(tf.constant([text]), lowercase=source_encoder.lowercase)[0]
-    source_tokens = [t.decode("utf-8") for t in source_tokens[: source_encoder.max_length].numpy()]
+    source_tokens = source_encoder.tokens(tf.constant([text]))[0].numpy()
+    source_tokens = [token.decode("utf-8") for token in source_tokens]
     if not source_tokens:  # an empty input translates to "": nothing to attend to
         return AttentionMap([], [], np.zeros((0, 0), np.float32), "", 0.0)
     encoder_ids = source_encoder.encode(tf.constant([text])).to_tensor()

@@ -53,6 +53,12 @@ def _parser() -> argparse.ArgumentParser:
                        help="gru / lstm: the classic encoder-decoder; -attention: with a "
                        "bidirectional encoder and Luong attention; transformer: "
                        "self-attention encoder-decoder (default gru)")
+    model.add_argument("--tokenization", choices=["word", "wordpiece"], default=_UNSET,
+                       help="word-level vocabularies (default) or WordPiece subwords "
+                       "(rare words spelled in pieces instead of [UNK])")
+    model.add_argument("--attention", choices=["luong", "bahdanau"], default=_UNSET,
+                       help="attention score for the -attention architectures: luong "
+                       "(multiplicative, default) or bahdanau (additive)")
     for flag, kind, text in (
         ("--embedding-dim", int, "token embedding size"),
         ("--hidden-dim", int, "RNN state size (transformer: model width)"),
@@ -150,7 +156,8 @@ def _train(args):
     check_keras_path(args.output, "--output")  # before hours of training, not after
     train_pairs, validation_pairs, test_pairs = _load_pairs(args)
     model_options = _options(args, [
-        "architecture", "embedding_dim", "hidden_dim", "num_layers", "dropout",
+        "architecture", "tokenization", "attention", "embedding_dim", "hidden_dim",
+        "num_layers", "dropout",
         "source_vocabulary_size", "target_vocabulary_size", "num_heads", "intermediate_dim",
     ])
     # The model, its optimizer and metrics are all made under the strategy and policy.

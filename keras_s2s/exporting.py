@@ -37,8 +37,8 @@ class ExportModule(tf.Module):
     def __init__(self, model, *, method, beam_width, length_penalty, n_best, max_length):
         super().__init__(name="keras_s2s_translator")
         # Tables must be attributes (tracked) to be saved with the graph.
-        self.source_table = model.source_encoder.vocabulary._tables()[0]
-        self.target_table = model.target_encoder.vocabulary._tables()[0]
+        self.lookup_tables = [*model.source_encoder.lookup_tables(),
+                              *model.target_encoder.lookup_tables()]
         beam = dict(beam_width=beam_width, length_penalty=length_penalty, max_length=max_length)
         self.default = Translator(
             model, method=method, **(beam if method == "beam" else {"max_length": max_length})

@@ -18,12 +18,17 @@ from collections.abc import Iterable, Sequence
 import tensorflow as tf
 import tensorflow_text as tf_text
 
+from keras_s2s.subwords import WordpieceSplitter, join_pieces, learn_wordpiece_vocabulary
+
 PAD_TOKEN = "[PAD]"
 UNKNOWN_TOKEN = "[UNK]"
 START_TOKEN = "[START]"
 END_TOKEN = "[END]"
 RESERVED_TOKENS = (PAD_TOKEN, UNKNOWN_TOKEN, START_TOKEN, END_TOKEN)
 PAD_ID, UNKNOWN_ID, START_ID, END_ID = 0, 1, 2, 3
+# "word": one token per word or punctuation mark; "wordpiece": words cut into
+# subword pieces (see keras_s2s.subwords).
+TOKENIZATIONS = ("word", "wordpiece")
 
 # A "word character" is a letter, a digit or a combining mark, in any script.
 # RE2's \w is ASCII-only, which is how the course lab's regex loses "á".
@@ -114,14 +119,21 @@ class Vocabulary:
         lowercase: bool,
         max_size: int = 8000,
         min_count: int = 1,
+        tokenization: str = "word",
     ) -> Vocabulary:
         """Counts the tokens of `texts` and keeps the `max_size` most frequent.
 
         Ties are broken alphabetically so a vocabulary is the same on every run.
-        `max_size` includes the four reserved tokens.
+        `max_size` includes the four reserved tokens. With
+        `tokenization="wordpiece"` the tokens are WordPiece units learned from
+        the words' counts (see `keras_s2s.subwords`; `min_count` is unused).
         """
         if max_size <= len(RESERVED_TOKENS):
             raise ValueError(f"max_size must be > {len(RESERVED_TOKENS)}, got {max_size}.")
+        if tokenization not in TOKENIZATIONS:
+            raise ValueError(
+                f"tokenization must be one of {TOKENIZATIONS}, got {tokenization!r}."
+            )
         counts: collections.Counter[str] = collections.Counter()
         texts = list(texts)
         for start in range(0, len(texts), 4096):
@@ -129,6 +141,10 @@ class Vocabulary:
             counts.update(token.decode("utf-8") for token in chunk.flat_values.numpy())
         for token in RESERVED_TOKENS:
             counts.pop(token, None)
+        if tokenization == "wordpiece":
+            return cls(learn_wordpiece_vocabulary(
+                counts, max_size=max_size, reserved_tokens=list(RESERVED_TOKENS)
+            ))
         ranked = sorted(
             (token for token, count in counts.items() if count >= min_count),
             key=lambda token: (-counts[token], token),
@@ -148,6 +164,10 @@ class Vocabulary:
                 )
                 self._id_to_token = tf.constant(self.tokens)
         return self._token_to_id, self._id_to_token
+
+    def lookup_table(self) -> tf.lookup.StaticHashTable:
+        """The token -> id table (created on first use)."""
+        return self._tables()[0]
 
     def ids(self, tokens: tf.RaggedTensor) -> tf.RaggedTensor:
         """Token strings -> int32 ids; tokens not in the vocabulary map to UNKNOWN_ID."""
@@ -170,17 +190,43 @@ class SentenceEncoder:
         lowercase: whether this side is lower-cased (see `normalize`).
         max_length: sequences are cut to this many tokens (a 5,000-character
             input is truncated, not an error).
+        tokenization: `"word"` or `"wordpiece"` (the vocabulary must have
+            been built the same way).
     """
 
-    def __init__(self, vocabulary: Vocabulary, *, lowercase: bool, max_length: int):
+    def __init__(self, vocabulary: Vocabulary, *, lowercase: bool, max_length: int,
+                 tokenization: str = "word"):
+        if tokenization not in TOKENIZATIONS:
+            raise ValueError(
+                f"tokenization must be one of {TOKENIZATIONS}, got {tokenization!r}."
+            )
         self.vocabulary = vocabulary
         self.lowercase = lowercase
         self.max_length = max_length
+        self.tokenization = tokenization
+        self._splitter = (
+            WordpieceSplitter(vocabulary.tokens, unknown_token=UNKNOWN_TOKEN)
+            if tokenization == "wordpiece" else None
+        )
+
+    def tokens(self, texts: tf.Tensor) -> tf.RaggedTensor:
+        """`tf.string[batch]` -> the tokens the model reads, ragged
+        `tf.string[batch, (<= max_length)]` (words, or word pieces)."""
+        tokens = tokenize(texts, lowercase=self.lowercase)
+        if self._splitter is not None:
+            tokens = self._splitter.split(tokens)
+        return tokens[:, : self.max_length]
 
     def encode(self, texts: tf.Tensor) -> tf.RaggedTensor:
         """`tf.string[batch]` -> ragged int32 `[batch, (<= max_length)]`."""
-        tokens = tokenize(texts, lowercase=self.lowercase)[:, : self.max_length]
-        return self.vocabulary.ids(tokens)
+        return self.vocabulary.ids(self.tokens(texts))
+
+    def lookup_tables(self) -> list:
+        """Every lookup table encoding uses: a SavedModel must track them all."""
+        tables = [self.vocabulary.lookup_table()]
+        if self._splitter is not None:
+            tables += self._splitter.lookup_tables()
+        return tables
 
     def decode(self, ids: tf.Tensor) -> tf.Tensor:
         """int32 `[batch, time]` -> `tf.string[batch]`, cut at the first end token.
@@ -194,4 +240,7 @@ class SentenceEncoder:
         # The unknown token stays visible: dropping it would hide a gap in the output.
         keep = before_end & tf.not_equal(ids, PAD_ID) & tf.not_equal(ids, START_ID)
         kept = tf.ragged.boolean_mask(ids, keep)
-        return detokenize(self.vocabulary.lookup_tokens(kept))
+        tokens = self.vocabulary.lookup_tokens(kept)
+        if self._splitter is not None:
+            tokens = join_pieces(tokens)
+        return detokenize(tokens)

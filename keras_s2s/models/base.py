@@ -32,6 +32,8 @@ class Seq2Seq(keras.Model):
             translations come out properly cased).
         max_source_length: longer inputs are truncated to this many tokens.
         max_target_length: translations stop after this many tokens.
+        tokenization: `"word"` (default) or `"wordpiece"` subword units, for
+            both sides; the vocabularies must have been built the same way.
     """
 
     def __init__(
@@ -43,6 +45,7 @@ class Seq2Seq(keras.Model):
         lowercase_target: bool = False,
         max_source_length: int = 64,
         max_target_length: int = 64,
+        tokenization: str = "word",
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -52,11 +55,11 @@ class Seq2Seq(keras.Model):
                 raise ValueError(f"{name} must be a positive integer, got {value!r}.")
         self.source_encoder = SentenceEncoder(
             Vocabulary(source_vocabulary), lowercase=lowercase_source,
-            max_length=max_source_length,
+            max_length=max_source_length, tokenization=tokenization,
         )
         self.target_encoder = SentenceEncoder(
             Vocabulary(target_vocabulary), lowercase=lowercase_target,
-            max_length=max_target_length,
+            max_length=max_target_length, tokenization=tokenization,
         )
 
     # -- the three Functional models -------------------------------------------------
@@ -108,4 +111,5 @@ class Seq2Seq(keras.Model):
             "lowercase_target": self.target_encoder.lowercase,
             "max_source_length": self.source_encoder.max_length,
             "max_target_length": self.target_encoder.max_length,
+            "tokenization": self.target_encoder.tokenization,
         }

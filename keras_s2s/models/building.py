@@ -19,6 +19,7 @@ def build_model(
     min_count: int = 1,
     lowercase_source: bool = True,
     lowercase_target: bool = False,
+    tokenization: str = "word",
     **model_options,
 ):
     """Builds vocabularies from `train_pairs` and the chosen architecture.
@@ -31,6 +32,8 @@ def build_model(
             included; rarer words become the unknown token.
         min_count: words seen fewer times are left out of the vocabulary.
         lowercase_source, lowercase_target: see `keras_s2s.models.Seq2Seq`.
+        tokenization: `"word"`, or `"wordpiece"` for subword vocabularies of the
+            same sizes (learned with tensorflow-text; see `keras_s2s.subwords`).
         **model_options: the architecture's own options (`embedding_dim`,
             `hidden_dim`, `num_layers`, `dropout`, `max_source_length`, ...).
 
@@ -41,13 +44,18 @@ def build_model(
         raise ValueError(
             f"architecture must be one of {ARCHITECTURES}, got {architecture!r}."
         )
+    if "attention" in model_options and not architecture.endswith("-attention"):
+        raise ValueError(
+            f"attention={model_options['attention']!r} applies to the RNN attention "
+            f"architectures ('gru-attention', 'lstm-attention'), not {architecture!r}."
+        )
     source_vocabulary = Vocabulary.build(
         train_pairs.sources, lowercase=lowercase_source,
-        max_size=source_vocabulary_size, min_count=min_count,
+        max_size=source_vocabulary_size, min_count=min_count, tokenization=tokenization,
     )
     target_vocabulary = Vocabulary.build(
         train_pairs.targets, lowercase=lowercase_target,
-        max_size=target_vocabulary_size, min_count=min_count,
+        max_size=target_vocabulary_size, min_count=min_count, tokenization=tokenization,
     )
     if architecture == "transformer":
         if "embedding_dim" in model_options:
@@ -56,7 +64,7 @@ def build_model(
         return TransformerSeq2Seq(
             source_vocabulary.tokens, target_vocabulary.tokens,
             lowercase_source=lowercase_source, lowercase_target=lowercase_target,
-            **model_options,
+            tokenization=tokenization, **model_options,
         )
     # "gru" / "lstm": the classic model; "-attention": bidirectional encoder and
     # Luong attention (see keras_s2s.models.attention).
@@ -68,5 +76,6 @@ def build_model(
         cell_type=cell_type,
         lowercase_source=lowercase_source,
         lowercase_target=lowercase_target,
+        tokenization=tokenization,
         **model_options,
     )
