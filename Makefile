@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export KERAS_BACKEND ?= tensorflow
 
-.PHONY: install test lint demo clean shipped-model
+.PHONY: install test lint demo clean shipped-model notebooks
 
 install: $(STAMP)
 
@@ -22,6 +22,11 @@ lint: $(STAMP)
 
 test: $(STAMP) lint
 	$(BIN)/python -m pytest
+
+# Runs every notebook in notebooks/ top to bottom in quick mode (KERAS_S2S_QUICK=1),
+# each in a fresh kernel of this venv; `make test` leaves them out (marker `notebooks`).
+notebooks: $(STAMP)
+	KERAS_S2S_QUICK=1 $(BIN)/python -m pytest -m notebooks --durations=0 tests/test_notebooks.py
 
 # Trains the default model on the bundled corpus (pairs of at most 20 words) for
 # about 12 minutes, prints validation loss per epoch, test BLEU/chrF and sample
