@@ -53,6 +53,16 @@ def _check_text(text, *, where: str) -> str:
             ) from None
     if not isinstance(text, str):
         raise TypeError(f"{where} must be a string, got {type(text).__name__}: {text!r:.50}")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as error:
+        # A lone surrogate (e.g. from reading bad bytes with errors="surrogateescape")
+        # is not a character; guessing a replacement would hide corrupt input.
+        raise ValueError(
+            f"{where} holds a lone surrogate {text[error.start]!r} at index {error.start}, "
+            "which is not valid Unicode text and cannot be encoded as UTF-8; fix the input "
+            "(or drop it with text.encode('utf-8', 'replace').decode())."
+        ) from None
     return text
 
 
