@@ -100,6 +100,7 @@ def train(
     mixed_precision: str | None = None,
     seed: int = 0,
     verbose: int | str = "auto",
+    callbacks: list | None = None,
 ) -> keras.callbacks.History:
     """Trains `model` on sentence pairs with teacher forcing.
 
@@ -130,6 +131,7 @@ def train(
             logits and the loss are float32 whatever the policy.
         seed: seed for weight initialisation and the shuffling order.
         verbose: Keras' progress display (`"auto"`, 0, 1, 2).
+        callbacks: extra Keras callbacks, run before ours (e.g. a logger).
 
     Returns:
         The Keras `History` (per-epoch `loss`, `val_loss`, accuracies) of the
@@ -158,7 +160,7 @@ def train(
         print(f"Training on {replicas} replicas: global batch {batch_size}, "
               f"about {batch_size / replicas:g} sentences per replica.")
     monitor = "val_loss" if validation_data is not None else "loss"
-    callbacks, resumable = [], {}
+    callbacks, resumable = list(callbacks or []), {}
     chief = is_chief(strategy)
     if checkpoint_path is not None:
         resumable["checkpoint"] = BestModelCheckpoint(checkpoint_path, monitor=monitor,
