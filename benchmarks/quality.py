@@ -162,6 +162,8 @@ def main():
                         help=f"comma-separated, from: {', '.join(ROWS)}")
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--plot", default=None, help="save a validation-loss plot here")
+    parser.add_argument("--attention-plot", default=None,
+                        help="save the first attention row's heatmap of a test sentence here")
     parser.add_argument("--max-pairs", type=int, default=None,
                         help="use only this many training/test pairs (a quick check)")
     args = parser.parse_args()
@@ -190,6 +192,9 @@ def main():
         scores = evaluate_row(model, splits.test)
         print(f"{row.name}: {scores['greedy']} greedy, {scores['beam']} beam 4; "
               f"sample: {scores['sample']}", flush=True)
+        if args.attention_plot and getattr(model, "attention_model", None) is not None:
+            plot_attention_example(model, splits.test, args.attention_plot)
+            args.attention_plot = None  # one is enough
         results.append((row, model.count_params(), tokens_per_second, epochs,
                         min(losses) if losses else float("nan"), scores, points))
         del model
@@ -216,6 +221,14 @@ def main():
               f"{best[5]['beam'].bleu / max(lab_bleu, 0.1):.1f}x the lab recipe's {lab_bleu:.1f}")
     if args.plot:
         plot_curves(results, args.plot)
+
+
+def plot_attention_example(model, test, path):
+    """The heatmap of a mid-length test sentence (12-16 words), for the README."""
+    text = next((s for s in test.sources if 12 <= len(s.split()) <= 16), test.sources[0])
+    figure = keras_s2s.plot_attention(keras_s2s.attention_map(model, text), path)
+    print(f"Saved {path} ({text!r})")
+    return figure
 
 
 def plot_curves(results, path):
