@@ -124,3 +124,17 @@ def test_attention_option_on_a_model_without_attention_is_rejected():
     model = keras_s2s.build_model(pairs, architecture="lstm-attention", attention="bahdanau",
                                   embedding_dim=4, hidden_dim=8)
     assert isinstance(model.attention, keras_s2s.models.BahdanauAttention)
+
+
+@pytest.mark.parametrize("attention", ["luong", "bahdanau"])
+def test_padding_mask_stays_finite_under_mixed_float16(attention):
+    # -1e9 overflows float16 to -inf; 0 * -inf was NaN in every score.
+    keras.mixed_precision.set_global_policy("mixed_float16")
+    try:
+        model = _model(attention)
+        weights = model.attention_model([ENCODER_IDS, DECODER_IDS]).numpy()
+        logits = model.training_model([ENCODER_IDS, DECODER_IDS]).numpy()
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+    assert np.isfinite(weights).all() and np.isfinite(logits).all()
+    assert np.all(weights[1, :, 3:] < 1e-3)

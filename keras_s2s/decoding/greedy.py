@@ -9,51 +9,96 @@ from keras_s2s.decoding.common import (
     batch_size_of,
     loop_bound,
     validate_max_length,
-    write_at,
 )
 
 
-def token_by_token(step_fn, initial_state, *, choose, start_id, end_id, max_length, pad_id):
+def _inside_xla() -> bool:
+    """Whether the graph being traced will be compiled by XLA (jit_compile=True)."""
+    try:  # not public API: if it moves, assume no XLA and let the caller say so
+        from tensorflow.python.ops import control_flow_util
+
+        return bool(control_flow_util.GraphOrParentsInXlaContext(tf.compat.v1.get_default_graph()))
+    except Exception:  # noqa: BLE001
+        return False
+
+
+def _with_free_batch(shape: tf.TensorShape) -> tf.TensorShape:
+    return tf.TensorShape([None]).concatenate(shape[1:])
+
+
+def token_by_token(step_fn, initial_state, *, choose, start_id, end_id, max_length, pad_id,
+                   compact=None):
     """The loop greedy search and sampling share: one token per row per step.
 
-    `choose(log_probs float32 [batch, vocab], step) -> int32 [batch]` picks each
+    `choose(log_probs float32 [rows, vocab], step) -> int32 [rows]` picks each
     row's next token. The loop is a `tf.while_loop` that ends as soon as every
     row has produced `end_id`, or after `max_length` tokens. A finished row is
-    frozen: it is fed `pad_id`, and its tokens, length and log-probability no
-    longer change (its state keeps being computed with the batch, unused).
+    frozen: its tokens, length and log-probability no longer change.
+
+    Compaction: once at most half of the rows still being computed are live,
+    the finished ones are dropped from the batch (state gathered to the live
+    rows), so a batch whose translations end at different lengths stops paying
+    for the short ones. `compact=None` compacts except under XLA, which needs
+    fixed shapes. Outputs are identical either way (rows never interact).
     """
     validate_max_length(max_length)
     max_length = loop_bound(max_length)
+    if compact is None:
+        compact = not _inside_xla()
     batch = batch_size_of(initial_state)
-    # Preallocated, so the loop never changes a shape: (batch, max_length).
+    # Full-batch outputs, preallocated: (batch, max_length) and (batch,).
     ids = tf.fill(tf.stack([batch, max_length]), tf.constant(pad_id, tf.int32))
-    tokens = tf.fill([batch], tf.constant(start_id, tf.int32))
     finished = tf.zeros([batch], tf.bool)
     lengths = tf.zeros([batch], tf.int32)
     log_probs = tf.zeros([batch], tf.float32)
+    # The rows being computed: their tokens, state, and which output row each is.
+    tokens = tf.fill([batch], tf.constant(start_id, tf.int32))
+    rows = tf.range(batch)
 
-    def keep_going(step, tokens, state, ids, finished, lengths, log_probs):
+    def keep_going(step, tokens, state, rows, ids, finished, lengths, log_probs):
         return (step < max_length) & ~tf.reduce_all(finished)
 
-    def one_step(step, tokens, state, ids, finished, lengths, log_probs):
+    def one_step(step, tokens, state, rows, ids, finished, lengths, log_probs):
         logits, state = step_fn(tokens, state)
         # float32 even when the model computes in float16/bfloat16: sums of
         # many small log-probabilities lose too much in half precision.
-        step_log_probs = tf.nn.log_softmax(tf.cast(logits, tf.float32))  # (batch, vocab)
+        step_log_probs = tf.nn.log_softmax(tf.cast(logits, tf.float32))  # (rows, vocab)
         next_tokens = tf.cast(choose(step_log_probs, step), tf.int32)
-        next_tokens = tf.where(finished, tf.cast(pad_id, tf.int32), next_tokens)
-        chosen = tf.gather(step_log_probs, next_tokens, batch_dims=1)  # (batch,)
-        log_probs += tf.where(finished, 0.0, chosen)
-        lengths += tf.cast(~finished, tf.int32)
-        ids = write_at(ids, step, next_tokens)
-        finished |= tf.equal(next_tokens, end_id)
-        return step + 1, next_tokens, state, ids, finished, lengths, log_probs
+        was_finished = tf.gather(finished, rows)
+        next_tokens = tf.where(was_finished, tf.cast(pad_id, tf.int32), next_tokens)
+        chosen = tf.gather(step_log_probs, next_tokens, batch_dims=1)  # (rows,)
+        at = rows[:, None]
+        log_probs = tf.tensor_scatter_nd_add(log_probs, at, tf.where(was_finished, 0.0, chosen))
+        lengths = tf.tensor_scatter_nd_add(lengths, at, tf.cast(~was_finished, tf.int32))
+        ids = tf.tensor_scatter_nd_update(
+            ids, tf.stack([rows, tf.fill(tf.shape(rows), step)], axis=1), next_tokens
+        )
+        now_finished = was_finished | tf.equal(next_tokens, end_id)
+        finished = tf.tensor_scatter_nd_update(finished, at, now_finished)
+        if compact:
+            live = tf.reduce_sum(tf.cast(~now_finished, tf.int32))
+            computed = tf.shape(rows)[0]
 
-    _, _, _, ids, _, lengths, log_probs = tf.while_loop(
-        keep_going,
-        one_step,
-        (tf.constant(0), tokens, initial_state, ids, finished, lengths, log_probs),
-    )
+            def drop_finished():
+                keep = tf.where(~now_finished)[:, 0]
+                return (tf.gather(next_tokens, keep),
+                        tf.nest.map_structure(lambda t: tf.gather(t, keep), state),
+                        tf.gather(rows, keep))
+
+            next_tokens, state, rows = tf.cond(
+                (live > 0) & (2 * live <= computed),
+                drop_finished,
+                lambda: (next_tokens, state, rows),
+            )
+        return step + 1, next_tokens, state, rows, ids, finished, lengths, log_probs
+
+    loop_vars = (tf.constant(0), tokens, initial_state, rows, ids, finished, lengths, log_probs)
+    invariants = tf.nest.map_structure(lambda t: t.shape, loop_vars)
+    if compact:  # tokens, state and rows shrink along the batch axis
+        invariants = (invariants[0], *tf.nest.map_structure(_with_free_batch, invariants[1:4]),
+                      *invariants[4:])
+    outputs = tf.while_loop(keep_going, one_step, loop_vars, shape_invariants=invariants)
+    _, _, _, _, ids, _, lengths, log_probs = outputs
     return SearchResult(ids=ids, lengths=lengths, log_probs=log_probs)
 
 

@@ -20,8 +20,12 @@ _MASKED_SCORE = -1e9
 
 
 def _masked_softmax(scores, values_mask):
-    scores += (1.0 - tf.cast(values_mask, scores.dtype))[:, None, :] * _MASKED_SCORE
-    return tf.nn.softmax(scores, axis=-1)
+    # In float32 whatever the compute dtype: -1e9 is -inf in float16, and
+    # 0 * -inf would turn every score into NaN under mixed_float16.
+    dtype = scores.dtype
+    scores = tf.cast(scores, tf.float32)
+    scores += (1.0 - tf.cast(values_mask, tf.float32))[:, None, :] * _MASKED_SCORE
+    return tf.cast(tf.nn.softmax(scores, axis=-1), dtype)
 
 
 @keras.saving.register_keras_serializable(package="keras_s2s")
