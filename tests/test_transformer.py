@@ -84,8 +84,8 @@ def test_state_is_batch_first_with_a_preallocated_cache():
     step, *buffers = model.initial_state(tf.constant(encoder_ids))
     assert step.dtype == tf.int32 and step.shape == (3,)
     caches, cross, source_mask = buffers[:4], buffers[4:8], buffers[8]
-    assert all(c.shape == (3, 5, 16) for c in caches)  # (batch, max_target_length, hidden)
-    assert all(c.shape == (3, 6, 16) for c in cross)  # (batch, source time, hidden)
+    assert all(c.shape == (3, 4, 5, 4) for c in caches)  # (batch, heads, max_target_length, 4)
+    assert all(c.shape == (3, 4, 6, 4) for c in cross)  # (batch, heads, source time, 4)
     np.testing.assert_array_equal(source_mask.numpy(), encoder_ids != PAD_ID)
 
 

@@ -11,8 +11,8 @@
 Decoding state, every tensor batch-first and of fixed shape:
 
     [step (batch,) int32,
-     self-attention keys_0, values_0, keys_1, ... (batch, max_target_length, hidden_dim),
-     cross-attention keys_0, values_0, keys_1, ... (batch, source_time, hidden_dim),
+     self-attention keys_0, values_0, keys_1, ...  (batch, heads, max_target_length, head_dim),
+     cross-attention keys_0, values_0, keys_1, ... (batch, heads, source_time, head_dim),
      source_mask (batch, source_time)]
 
 Each step projects only the newest token and writes its key/value at `step`
@@ -107,8 +107,10 @@ class TransformerSeq2Seq(Seq2Seq):
                                for i in range(num_layers)]
         self.encoder_norm = keras.layers.LayerNormalization(name="encoder_norm")
         # Not part of the decoder blocks: they run once per sentence, in encoder_model.
-        self.cross_key_values = [KeyValueProjection(hidden_dim, name=f"cross_key_value_{i}")
-                                 for i in range(num_layers)]
+        self.cross_key_values = [
+            KeyValueProjection(hidden_dim, num_heads, name=f"cross_key_value_{i}")
+            for i in range(num_layers)
+        ]
         self.decoder_blocks = [DecoderBlock(**block_options, name=f"decoder_{i}")
                                for i in range(num_layers)]
         self.decoder_norm = keras.layers.LayerNormalization(name="decoder_norm")
@@ -118,7 +120,8 @@ class TransformerSeq2Seq(Seq2Seq):
             len(self.target_vocabulary), dtype="float32", name="output_projection"
         )
         self.empty_cache = EmptyDecoderCache(
-            self.target_encoder.max_length, hidden_dim, 2 * num_layers, name="empty_cache"
+            self.target_encoder.max_length, num_heads, hidden_dim // num_heads, 2 * num_layers,
+            name="empty_cache",
         )
         self._build_functional_models()
 
@@ -167,12 +170,17 @@ class TransformerSeq2Seq(Seq2Seq):
         )
 
         state_dtype = self.decoder_blocks[0].compute_dtype
-        length, width = self.target_encoder.max_length, self.hidden_dim
+        heads, head_dim = self.num_heads, self.hidden_dim // self.num_heads
+        length = self.target_encoder.max_length
         step_input = keras.Input(shape=(), dtype="int32", name="step")
-        cache_inputs = [keras.Input(shape=(length, width), dtype=state_dtype, name=f"cache_{i}")
-                        for i in range(2 * self.num_layers)]
-        cross_inputs = [keras.Input(shape=(None, width), dtype=state_dtype, name=f"cross_{i}")
-                        for i in range(2 * self.num_layers)]
+        cache_inputs = [
+            keras.Input(shape=(heads, length, head_dim), dtype=state_dtype, name=f"cache_{i}")
+            for i in range(2 * self.num_layers)
+        ]
+        cross_inputs = [
+            keras.Input(shape=(heads, None, head_dim), dtype=state_dtype, name=f"cross_{i}")
+            for i in range(2 * self.num_layers)
+        ]
         mask_input = keras.Input(shape=(None,), name="source_mask")
         step_logits, new_cache = self._decode(
             decoder_token_ids, cross_inputs, mask_input, cache=cache_inputs, step=step_input
