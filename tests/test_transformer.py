@@ -89,6 +89,24 @@ def test_state_is_batch_first_with_a_preallocated_cache():
     np.testing.assert_array_equal(source_mask.numpy(), encoder_ids != PAD_ID)
 
 
+def test_mixed_precision_keeps_float32_logits_and_a_stable_state():
+    keras.mixed_precision.set_global_policy("mixed_float16")
+    try:
+        model = _tiny_model()
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+    encoder_ids, decoder_ids = _batch()
+    assert model.training_model([encoder_ids, decoder_ids]).dtype == tf.float32
+    state = model.initial_state(tf.constant(encoder_ids))
+    logits, *new_state = model.decoder_model([tf.constant(decoder_ids[:, :1]), *state])
+    assert logits.dtype == tf.float32
+    assert state[1].dtype == tf.float16  # the caches are in the compute dtype
+    # A while_loop needs every state tensor to keep its dtype from step to step.
+    assert [t.dtype for t in new_state] == [t.dtype for t in state]
+    _, stepped = model.decode_step(tf.constant(decoder_ids[:, 0]), state)
+    assert [t.dtype for t in stepped] == [t.dtype for t in state]
+
+
 def test_inference_models_hold_the_training_models_variables():
     model = _tiny_model()
     training = {id(v) for v in model.training_model.weights}

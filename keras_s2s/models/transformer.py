@@ -185,8 +185,9 @@ class TransformerSeq2Seq(Seq2Seq):
         step_logits, new_cache = self._decode(
             decoder_token_ids, cross_inputs, mask_input, cache=cache_inputs, step=step_input
         )
-        # The encoder's part of the state passes through unchanged.
-        passthrough = [keras.layers.Identity(name=f"{t.name}_out")(t)
+        # The encoder's part of the state passes through unchanged (dtype too:
+        # under a mixed policy an Identity would cast the float32 mask).
+        passthrough = [keras.layers.Identity(dtype=t.dtype, name=f"{t.name}_out")(t)
                        for t in (*cross_inputs, mask_input)]
         decoder_model = keras.Model(
             [decoder_token_ids, step_input, *cache_inputs, *cross_inputs, mask_input],
