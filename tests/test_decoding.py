@@ -139,6 +139,36 @@ def test_rows_of_a_batch_equal_each_row_alone():
                                        alone.log_probs.numpy()[0], rtol=1e-5)
 
 
+def test_finished_rows_leave_the_batch_and_results_do_not_change():
+    rng = np.random.default_rng(1)
+    memory = rng.normal(size=(8, 6, VOCAB)).astype("float32")
+    memory[:6, 0, END] = 30.0  # rows 0-5 end at the first step, rows 6-7 run on
+    memory[6:, :, END] = -30.0
+    state = (tf.constant(memory), tf.ones((8, 5)), tf.zeros([8], tf.int32))
+    step_fn = _memory_step(memory)
+    seen = []
+
+    def recording_step(token_ids, state):
+        seen.append(int(token_ids.shape[0]))  # eager: the real batch of this step
+        return step_fn(token_ids, state)
+
+    for search, width in (
+        (lambda s, **o: greedy_search(recording_step, s, start_id=START, end_id=END,
+                                      max_length=6, **o), 1),
+        (lambda s, **o: beam_search(recording_step, s, start_id=START, end_id=END,
+                                    max_length=6, beam_width=2, length_penalty=0.0, **o), 2),
+    ):
+        seen.clear()
+        compacted = search(state, compact=True)
+        assert seen[0] == 8 * width and seen[-1] == 2 * width, seen  # 6 rows dropped
+        seen.clear()
+        full = search(state, compact=False)
+        assert set(seen) == {8 * width}
+        np.testing.assert_array_equal(compacted.ids.numpy(), full.ids.numpy())
+        np.testing.assert_array_equal(compacted.lengths.numpy(), full.lengths.numpy())
+        np.testing.assert_allclose(compacted.log_probs.numpy(), full.log_probs.numpy())
+
+
 def test_searches_compile_with_xla_and_agree_with_eager():
     step_fn = _table_step(_course_picture_table())
 

@@ -19,10 +19,12 @@ import tensorflow as tf
 from keras_s2s.decoding.common import (
     BeamSearchResult,
     batch_size_of,
+    inside_xla,
     length_penalty_of,
     loop_bound,
     validate_beam_arguments,
     validate_max_length,
+    with_free_batch_axis,
     write_at,
 )
 
@@ -55,6 +57,7 @@ def beam_search(
     length_penalty=0.6,
     num_results=1,
     pad_id=0,
+    compact=None,
 ):
     """Finds high-probability sequences keeping `beam_width` candidates per row.
 
@@ -71,6 +74,9 @@ def beam_search(
         length_penalty: GNMT alpha >= 0; 0 ranks by the raw summed
             log-probability, larger values favour longer hypotheses.
         num_results: hypotheses returned per row, from 1 to `beam_width`.
+        compact: drop settled rows from the computation once at most half of
+            the searched rows are unsettled (same results, less work).
+            `None`: yes, except under XLA, which needs fixed shapes.
 
     Returns:
         `BeamSearchResult(ids, lengths, log_probs, scores)`, best first:
@@ -107,29 +113,39 @@ def beam_search(
     done_ids = tf.fill(buffer_shape, pad)
     max_penalty = length_penalty_of(max_length, length_penalty)
 
-    def keep_going(step, tokens, state, live_log_probs, live_ids,
-                   done_scores, done_log_probs, done_lengths, done_ids):
-        # Early exit. A row is settled when its num_results-th finished score is
-        # at least the best score any live beam could still reach. Log-probs
-        # only fall as a beam grows, and the penalty only grows with length, so
-        # that bound is the live log-prob divided by the penalty at max_length
+    # The rows still being searched (all of them at first): which output row
+    # each is. Settled rows are dropped from the computation (see `settle`).
+    rows = tf.range(batch)
+    if compact is None:
+        compact = not inside_xla()
+
+    def settled_rows(live_log_probs, done_scores):
+        # A row is settled when its num_results-th finished score is at least
+        # the best score any live beam could still reach. Log-probs only fall
+        # as a beam grows, and the penalty only grows with length, so that
+        # bound is the live log-prob divided by the penalty at max_length
         # (alpha = 0: the live log-prob itself). Settled rows cannot change.
-        best_reachable = tf.reduce_max(live_log_probs, axis=1) / max_penalty  # (batch,)
-        settled = done_scores[:, num_results - 1] >= best_reachable
+        best_reachable = tf.reduce_max(live_log_probs, axis=1) / max_penalty  # (rows,)
+        return done_scores[:, num_results - 1] >= best_reachable
+
+    def keep_going(step, tokens, state, rows, live_log_probs, live_ids,
+                   done_scores, done_log_probs, done_lengths, done_ids):
+        settled = settled_rows(live_log_probs, tf.gather(done_scores, rows))
         return (step < max_length) & ~tf.reduce_all(settled)
 
-    def one_step(step, tokens, state, live_log_probs, live_ids,
+    def one_step(step, tokens, state, rows, live_log_probs, live_ids,
                  done_scores, done_log_probs, done_lengths, done_ids):
+        n = tf.shape(rows)[0]  # rows being searched
         logits, state = step_fn(tokens, state)
-        log_probs = tf.nn.log_softmax(tf.cast(logits, tf.float32))  # (batch * beam, vocab)
+        log_probs = tf.nn.log_softmax(tf.cast(logits, tf.float32))  # (n * beam, vocab)
         vocab = tf.shape(log_probs)[-1]
-        log_probs = tf.reshape(log_probs, [batch, beam_width, vocab])
-        candidates = live_log_probs[:, :, None] + log_probs  # (batch, beam, vocab)
-        candidates = tf.reshape(candidates, [batch, beam_width * vocab])
+        log_probs = tf.reshape(log_probs, [n, beam_width, vocab])
+        candidates = live_log_probs[:, :, None] + log_probs  # (n, beam, vocab)
+        candidates = tf.reshape(candidates, [n, beam_width * vocab])
         # 2 * beam candidates: at most one per beam ends (its end token), so at
         # least beam_width remain to stay live.
         top_log_probs, flat_index = tf.math.top_k(candidates, k=2 * beam_width)
-        origin = flat_index // vocab  # (batch, 2 * beam): the live beam each extends
+        origin = flat_index // vocab  # (n, 2 * beam): the live beam each extends
         token = flat_index % vocab
         candidate_ids = write_at(tf.gather(live_ids, origin, batch_dims=1), step, token)
         length = step + 1
@@ -143,32 +159,65 @@ def beam_search(
 
         # Finished: merge the newly retired with the frozen ones, keep the best.
         new_scores = top_log_probs / length_penalty_of(length, length_penalty)
-        done_scores, done_log_probs, done_lengths, done_ids = _top(
-            tf.concat([done_scores, tf.where(finishes, new_scores, NEG_INF)], axis=1),
+        merged = _top(
+            tf.concat([tf.gather(done_scores, rows),
+                       tf.where(finishes, new_scores, NEG_INF)], axis=1),
             beam_width,
-            tf.concat([done_log_probs, tf.where(finishes, top_log_probs, NEG_INF)], axis=1),
-            tf.concat([done_lengths, tf.fill(tf.shape(token), length)], axis=1),
-            tf.concat([done_ids, candidate_ids], axis=1),  # (batch, 3 * beam, max_length)
+            tf.concat([tf.gather(done_log_probs, rows),
+                       tf.where(finishes, top_log_probs, NEG_INF)], axis=1),
+            tf.concat([tf.gather(done_lengths, rows),
+                       tf.fill(tf.shape(token), length)], axis=1),
+            tf.concat([tf.gather(done_ids, rows), candidate_ids], axis=1),  # (n, 3 beam, L)
+        )
+        at = rows[:, None]
+        done_scores, done_log_probs, done_lengths, done_ids = (
+            tf.tensor_scatter_nd_update(full, at, part)
+            for full, part in zip((done_scores, done_log_probs, done_lengths, done_ids), merged)
         )
 
         # Live: the best candidates that did not end (an end token never goes on).
         live_log_probs, origin, token, live_ids = _top(
             tf.where(is_end, NEG_INF, top_log_probs), beam_width, origin, token, candidate_ids
         )
-        # Every state tensor follows its beam: (batch * beam, ...) rows re-ordered.
-        rows = tf.reshape(tf.range(batch)[:, None] * beam_width + origin, [-1])
-        state = tf.nest.map_structure(lambda t: tf.gather(t, rows), state)
-        tokens = tf.reshape(token, [-1])  # (batch * beam,)
-        return (step + 1, tokens, state, live_log_probs, live_ids,
+        # Every state tensor follows its beam: (n * beam, ...) rows re-ordered.
+        beam_rows = tf.reshape(tf.range(n)[:, None] * beam_width + origin, [-1])
+        state = tf.nest.map_structure(lambda t: tf.gather(t, beam_rows), state)
+        tokens = tf.reshape(token, [-1])  # (n * beam,)
+        if compact:
+            tokens, state, rows, live_log_probs, live_ids = settle(
+                settled_rows(live_log_probs, merged[0]),
+                tokens, state, rows, live_log_probs, live_ids,
+            )
+        return (step + 1, tokens, state, rows, live_log_probs, live_ids,
                 done_scores, done_log_probs, done_lengths, done_ids)
 
-    outputs = tf.while_loop(
-        keep_going,
-        one_step,
-        (tf.constant(0), tokens, state, live_log_probs, live_ids,
-         done_scores, done_log_probs, done_lengths, done_ids),
-    )
-    done_scores, done_log_probs, done_lengths, done_ids = outputs[5:]
+    def settle(settled, tokens, state, rows, live_log_probs, live_ids):
+        """Once at most half the rows searched are unsettled, drops the settled
+        ones (their results are final) so they stop costing computation."""
+        unsettled = tf.reduce_sum(tf.cast(~settled, tf.int32))
+
+        def drop_settled():
+            keep = tf.cast(tf.where(~settled)[:, 0], tf.int32)  # (kept rows,)
+            keep_beams = tf.reshape(keep[:, None] * beam_width + tf.range(beam_width), [-1])
+            return (tf.gather(tokens, keep_beams),
+                    tf.nest.map_structure(lambda t: tf.gather(t, keep_beams), state),
+                    tf.gather(rows, keep), tf.gather(live_log_probs, keep),
+                    tf.gather(live_ids, keep))
+
+        return tf.cond(
+            (unsettled > 0) & (2 * unsettled <= tf.shape(rows)[0]),
+            drop_settled,
+            lambda: (tokens, state, rows, live_log_probs, live_ids),
+        )
+
+    loop_vars = (tf.constant(0), tokens, state, rows, live_log_probs, live_ids,
+                 done_scores, done_log_probs, done_lengths, done_ids)
+    invariants = tf.nest.map_structure(lambda t: t.shape, loop_vars)
+    if compact:  # the searched rows shrink along the batch axis
+        invariants = (invariants[0], *tf.nest.map_structure(with_free_batch_axis, invariants[1:6]),
+                      *invariants[6:])
+    outputs = tf.while_loop(keep_going, one_step, loop_vars, shape_invariants=invariants)
+    done_scores, done_log_probs, done_lengths, done_ids = outputs[6:]
     # A row with fewer than num_results possible hypotheses (e.g. most tokens
     # masked to -inf) keeps empty slots: length 0, all pad_id, -inf scores.
     empty = tf.equal(done_lengths, 0)

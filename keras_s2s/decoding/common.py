@@ -112,3 +112,18 @@ def write_at(buffer: tf.Tensor, position, values: tf.Tensor) -> tf.Tensor:
 def length_penalty_of(lengths, alpha) -> tf.Tensor:
     """GNMT length normalisation: `((5 + length) / 6) ** alpha` (1 when alpha = 0)."""
     return tf.pow((5.0 + tf.cast(lengths, tf.float32)) / 6.0, tf.cast(alpha, tf.float32))
+
+
+def inside_xla() -> bool:
+    """Whether the graph being traced will be compiled by XLA (jit_compile=True)."""
+    try:  # not public API: if it moves, assume no XLA and let the caller say so
+        from tensorflow.python.ops import control_flow_util
+
+        return bool(control_flow_util.GraphOrParentsInXlaContext(tf.compat.v1.get_default_graph()))
+    except Exception:  # noqa: BLE001
+        return False
+
+
+def with_free_batch_axis(shape: tf.TensorShape) -> tf.TensorShape:
+    """A shape invariant for a loop variable whose batch axis may shrink."""
+    return tf.TensorShape([None]).concatenate(shape[1:])

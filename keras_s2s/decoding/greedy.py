@@ -7,23 +7,11 @@ import tensorflow as tf
 from keras_s2s.decoding.common import (
     SearchResult,
     batch_size_of,
+    inside_xla,
     loop_bound,
     validate_max_length,
+    with_free_batch_axis,
 )
-
-
-def _inside_xla() -> bool:
-    """Whether the graph being traced will be compiled by XLA (jit_compile=True)."""
-    try:  # not public API: if it moves, assume no XLA and let the caller say so
-        from tensorflow.python.ops import control_flow_util
-
-        return bool(control_flow_util.GraphOrParentsInXlaContext(tf.compat.v1.get_default_graph()))
-    except Exception:  # noqa: BLE001
-        return False
-
-
-def _with_free_batch(shape: tf.TensorShape) -> tf.TensorShape:
-    return tf.TensorShape([None]).concatenate(shape[1:])
 
 
 def token_by_token(step_fn, initial_state, *, choose, start_id, end_id, max_length, pad_id,
@@ -44,7 +32,7 @@ def token_by_token(step_fn, initial_state, *, choose, start_id, end_id, max_leng
     validate_max_length(max_length)
     max_length = loop_bound(max_length)
     if compact is None:
-        compact = not _inside_xla()
+        compact = not inside_xla()
     batch = batch_size_of(initial_state)
     # Full-batch outputs, preallocated: (batch, max_length) and (batch,).
     ids = tf.fill(tf.stack([batch, max_length]), tf.constant(pad_id, tf.int32))
@@ -95,14 +83,15 @@ def token_by_token(step_fn, initial_state, *, choose, start_id, end_id, max_leng
     loop_vars = (tf.constant(0), tokens, initial_state, rows, ids, finished, lengths, log_probs)
     invariants = tf.nest.map_structure(lambda t: t.shape, loop_vars)
     if compact:  # tokens, state and rows shrink along the batch axis
-        invariants = (invariants[0], *tf.nest.map_structure(_with_free_batch, invariants[1:4]),
+        invariants = (invariants[0], *tf.nest.map_structure(with_free_batch_axis, invariants[1:4]),
                       *invariants[4:])
     outputs = tf.while_loop(keep_going, one_step, loop_vars, shape_invariants=invariants)
     _, _, _, _, ids, _, lengths, log_probs = outputs
     return SearchResult(ids=ids, lengths=lengths, log_probs=log_probs)
 
 
-def greedy_search(step_fn, initial_state, *, start_id, end_id, max_length, pad_id=0):
+def greedy_search(step_fn, initial_state, *, start_id, end_id, max_length, pad_id=0,
+                  compact=None):
     """Decodes by taking the arg-max token at every step, batched, in the graph.
 
     Args:
@@ -115,6 +104,8 @@ def greedy_search(step_fn, initial_state, *, start_id, end_id, max_length, pad_i
             Python int (static shapes, compiles with `jit_compile=True`) or a
             scalar int tensor.
         pad_id: token written after a row's end.
+        compact: drop finished rows from the computation once half of them
+            are done (same results, less work); `None`: yes, except under XLA.
 
     Returns:
         `SearchResult(ids, lengths, log_probs)`: ids int32 `[batch, max_length]`,
@@ -133,4 +124,5 @@ def greedy_search(step_fn, initial_state, *, start_id, end_id, max_length, pad_i
         end_id=end_id,
         max_length=max_length,
         pad_id=pad_id,
+        compact=compact,
     )
