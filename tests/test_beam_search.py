@@ -3,31 +3,9 @@
 import numpy as np
 import pytest
 import tensorflow as tf
+from bigram_tables import END, PAD, START, VOCAB, A, B, C, bigram_step, bigram_tables
 
 from keras_s2s.decoding import BeamSearchResult, beam_search, greedy_search
-
-PAD, START, END, A, B, C = 0, 1, 2, 3, 4, 5
-VOCAB = 6
-
-
-def _bigram_step(token_ids, state):
-    """Next-token log-probs read from the row's own table: state (batch, vocab, vocab)."""
-    (tables,) = state
-    return tf.gather(tables, token_ids, batch_dims=1), state  # (batch, vocab)
-
-
-def _tables(*probabilities):
-    """One table per row, from `{previous_token: {next_token: p}}`; rows not given
-    (PAD, what finished rows are fed) end at once."""
-    tables = np.full((len(probabilities), VOCAB, VOCAB), 1e-6)
-    tables[:, :, END] = 1.0
-    for row, table in enumerate(probabilities):
-        for previous, following in table.items():
-            tables[row, previous] = 1e-6
-            for token, p in following.items():
-                tables[row, previous, token] = p
-    tables /= tables.sum(axis=-1, keepdims=True)
-    return (tf.constant(np.log(tables), tf.float32),)
 
 
 def _random_tables(rng, batch, vocab):
@@ -83,10 +61,10 @@ GREEDY_TRAP = {
 
 
 def test_beam_finds_the_better_whole_sequence_greedy_misses():
-    state = _tables(GREEDY_TRAP)
-    greedy = greedy_search(_bigram_step, state, start_id=START, end_id=END, max_length=5)
+    state = bigram_tables(GREEDY_TRAP)
+    greedy = greedy_search(bigram_step, state, start_id=START, end_id=END, max_length=5)
     assert greedy.ids.numpy()[0].tolist() == [A, END, PAD, PAD, PAD]
-    result = beam_search(_bigram_step, state, start_id=START, end_id=END, max_length=5,
+    result = beam_search(bigram_step, state, start_id=START, end_id=END, max_length=5,
                          beam_width=2, length_penalty=0.0, num_results=2)
     assert isinstance(result, BeamSearchResult)
     assert result.ids.shape == (1, 2, 5)
@@ -100,11 +78,11 @@ def test_beam_width_one_is_greedy():
     # Row 0: END at once (0.4) beats the greedy path A END (0.6 * 0.5 = 0.3), but
     # width 1 must not keep an END that was not the best candidate of its step.
     first_row = {START: {A: 0.6, END: 0.4}, A: {END: 0.5, B: 0.3, C: 0.2}}
-    (tables,) = _tables(first_row)
+    (tables,) = bigram_tables(first_row)
     random_rows = np.log(_random_tables(np.random.default_rng(1), batch=5, vocab=VOCAB))
     state = (tf.concat([tables, random_rows], axis=0),)
-    greedy = greedy_search(_bigram_step, state, start_id=START, end_id=END, max_length=7)
-    beam = beam_search(_bigram_step, state, start_id=START, end_id=END, max_length=7,
+    greedy = greedy_search(bigram_step, state, start_id=START, end_id=END, max_length=7)
+    beam = beam_search(bigram_step, state, start_id=START, end_id=END, max_length=7,
                        beam_width=1, length_penalty=0.0)
     assert greedy.ids.numpy()[0, :2].tolist() == [A, END]
     np.testing.assert_array_equal(beam.ids.numpy()[:, 0], greedy.ids.numpy())
@@ -160,18 +138,18 @@ def test_a_beam_as_wide_as_all_hypotheses_is_exhaustive_search(length_penalty):
 def test_length_penalty_ranks_as_gnmt_says():
     # END at once (p = 0.30) against A END (0.6 * 0.45 = 0.27): the raw sum prefers
     # the short one; dividing by ((5 + length) / 6) ** 1 prefers the longer.
-    state = _tables({
+    state = bigram_tables({
         START: {END: 0.30, A: 0.60, B: 0.10},
         A: {END: 0.45, C: 0.55},
         B: {END: 0.5, B: 0.5},
         C: {END: 0.5, C: 0.5},
     })
     common = dict(start_id=START, end_id=END, max_length=3, beam_width=4, num_results=3)
-    raw = beam_search(_bigram_step, state, length_penalty=0.0, **common)
+    raw = beam_search(bigram_step, state, length_penalty=0.0, **common)
     assert raw.ids.numpy()[0, :2, :2].tolist() == [[END, PAD], [A, END]]
     np.testing.assert_array_equal(raw.scores.numpy(), raw.log_probs.numpy())
 
-    normalised = beam_search(_bigram_step, state, length_penalty=1.0, **common)
+    normalised = beam_search(bigram_step, state, length_penalty=1.0, **common)
     assert normalised.ids.numpy()[0, :2, :2].tolist() == [[A, END], [END, PAD]]
     lengths = normalised.lengths.numpy()
     np.testing.assert_allclose(normalised.scores.numpy(),
@@ -185,7 +163,7 @@ def test_length_penalty_ranks_as_gnmt_says():
 def test_finished_hypotheses_are_frozen():
     tables = _random_tables(np.random.default_rng(3), batch=3, vocab=VOCAB)
     max_length = 6
-    result = beam_search(_bigram_step, (tf.math.log(tables),), start_id=START, end_id=END,
+    result = beam_search(bigram_step, (tf.math.log(tables),), start_id=START, end_id=END,
                          max_length=max_length, beam_width=4, num_results=4)
     for row in range(3):
         for tokens, length, log_prob in zip(result.ids.numpy()[row], result.lengths.numpy()[row],
@@ -208,10 +186,10 @@ def test_rows_ending_at_very_different_steps_equal_each_row_alone():
     tables /= tables.sum(axis=-1, keepdims=True)
     log_tables = tf.math.log(tables)
     common = dict(start_id=START, end_id=END, max_length=7, beam_width=3, num_results=2)
-    together = beam_search(_bigram_step, (log_tables,), **common)
+    together = beam_search(bigram_step, (log_tables,), **common)
     assert together.lengths.numpy()[0, 0] == 1 and together.lengths.numpy()[3, 0] == 7
     for row in range(4):
-        alone = beam_search(_bigram_step, (log_tables[row : row + 1],), **common)
+        alone = beam_search(bigram_step, (log_tables[row : row + 1],), **common)
         for got, want in zip(together, alone):
             np.testing.assert_allclose(got.numpy()[row], want.numpy()[0], rtol=1e-5)
 
@@ -259,11 +237,11 @@ def test_every_state_tensor_is_tiled_per_beam():
 def test_graph_and_xla_versions_agree_with_eager():
     state = (tf.math.log(_random_tables(np.random.default_rng(6), batch=3, vocab=VOCAB)),)
     common = dict(start_id=START, end_id=END, beam_width=3, num_results=2)
-    eager = beam_search(_bigram_step, state, max_length=6, **common)
-    xla = tf.function(lambda s: beam_search(_bigram_step, s, max_length=6, **common),
+    eager = beam_search(bigram_step, state, max_length=6, **common)
+    xla = tf.function(lambda s: beam_search(bigram_step, s, max_length=6, **common),
                       jit_compile=True)(state)
     # max_length as a tensor, in a graph: same answer.
-    graph = tf.function(lambda s, n: beam_search(_bigram_step, s, max_length=n, **common))(
+    graph = tf.function(lambda s, n: beam_search(bigram_step, s, max_length=n, **common))(
         state, tf.constant(6))
     for result in (xla, graph):
         np.testing.assert_array_equal(result.ids.numpy(), eager.ids.numpy())
@@ -277,11 +255,11 @@ def test_search_stops_once_no_live_beam_can_win():
 
     def counting_step(token_ids, state):
         calls.append(1)  # eagerly, tf.while_loop runs the body as Python
-        return _bigram_step(token_ids, state)
+        return bigram_step(token_ids, state)
 
     # END at once has p = 0.9; any live beam has at most 0.05, and even divided
     # by the length penalty at max_length it cannot catch up.
-    state = _tables({START: {END: 0.9, A: 0.05, B: 0.05}, A: {A: 1.0}, B: {B: 1.0}})
+    state = bigram_tables({START: {END: 0.9, A: 0.05, B: 0.05}, A: {A: 1.0}, B: {B: 1.0}})
     result = beam_search(counting_step, state, start_id=START, end_id=END, max_length=30,
                          beam_width=2, length_penalty=0.6)
     assert len(calls) == 1
@@ -293,8 +271,8 @@ def test_early_exit_waits_for_a_beam_the_length_penalty_can_still_lift():
     # but A A A A A scores log(0.45 * 0.99**4) / (10 / 6)**2 = -0.30 and wins:
     # stopping because -0.80 < -0.69 would be wrong; the bound divides by the
     # penalty at max_length.
-    state = _tables({START: {END: 0.5, A: 0.45, B: 0.05}, A: {A: 0.99, END: 0.01}})
-    result = beam_search(_bigram_step, state, start_id=START, end_id=END, max_length=5,
+    state = bigram_tables({START: {END: 0.5, A: 0.45, B: 0.05}, A: {A: 0.99, END: 0.01}})
+    result = beam_search(bigram_step, state, start_id=START, end_id=END, max_length=5,
                          beam_width=2, length_penalty=2.0)
     assert result.ids.numpy()[0, 0].tolist() == [A] * 5
     np.testing.assert_allclose(result.scores.numpy()[0, 0],
@@ -308,7 +286,7 @@ def test_slots_no_hypothesis_can_fill_are_empty():
         logits = tf.where(tf.range(VOCAB) == A, 0.0, logits)
         return tf.tile(logits[None], [tf.shape(token_ids)[0], 1]), state
 
-    result = beam_search(two_tokens_step, _tables(GREEDY_TRAP), start_id=START, end_id=END,
+    result = beam_search(two_tokens_step, bigram_tables(GREEDY_TRAP), start_id=START, end_id=END,
                          max_length=1, beam_width=3, num_results=3, length_penalty=0.0)
     assert result.ids.numpy()[0].tolist() == [[END], [A], [PAD]]
     assert result.lengths.numpy()[0].tolist() == [1, 1, 0]
@@ -332,4 +310,5 @@ def test_slots_no_hypothesis_can_fill_are_empty():
 def test_bad_arguments_name_themselves(arguments, name):
     arguments = {"max_length": 4, **arguments}
     with pytest.raises(ValueError, match=name):
-        beam_search(_bigram_step, _tables(GREEDY_TRAP), start_id=START, end_id=END, **arguments)
+        beam_search(bigram_step, bigram_tables(GREEDY_TRAP), start_id=START, end_id=END,
+                    **arguments)

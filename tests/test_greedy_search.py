@@ -3,32 +3,9 @@
 import numpy as np
 import pytest
 import tensorflow as tf
+from bigram_tables import END, PAD, START, VOCAB, A, B, C, bigram_step, bigram_tables
 
 from keras_s2s.decoding import SearchResult, greedy_search
-
-PAD, START, END, A, B, C = 0, 1, 2, 3, 4, 5
-VOCAB = 6
-
-
-def _bigram_step(token_ids, state):
-    """Next-token log-probs read from the row's own table: state (batch, vocab, vocab)."""
-    (tables,) = state
-    return tf.gather(tables, token_ids, batch_dims=1), state  # (batch, vocab)
-
-
-def _tables(*probabilities):
-    """One table per row, from `{previous_token: {next_token: p}}`; rows not given
-    (PAD, what finished rows are fed) end at once."""
-    tables = np.full((len(probabilities), VOCAB, VOCAB), 1e-6)
-    tables[:, :, END] = 1.0
-    for row, table in enumerate(probabilities):
-        for previous, following in table.items():
-            tables[row, previous] = 1e-6
-            for token, p in following.items():
-                tables[row, previous, token] = p
-    tables /= tables.sum(axis=-1, keepdims=True)
-    return (tf.constant(np.log(tables), tf.float32),)
-
 
 # Row 0 ends at once; row 1 says "A B" then ends; row 2 loops on C and never ends.
 ENDS_AT_ONCE = {START: {END: 0.7, A: 0.3}}
@@ -37,8 +14,8 @@ NEVER_ENDS = {START: {C: 0.6, A: 0.4}, C: {C: 0.6, END: 0.4}}
 
 
 def test_greedy_gives_the_known_ids_lengths_and_log_probs():
-    state = _tables(ENDS_AT_ONCE, TWO_WORDS, NEVER_ENDS)
-    result = greedy_search(_bigram_step, state, start_id=START, end_id=END, max_length=5)
+    state = bigram_tables(ENDS_AT_ONCE, TWO_WORDS, NEVER_ENDS)
+    result = greedy_search(bigram_step, state, start_id=START, end_id=END, max_length=5)
     assert isinstance(result, SearchResult)
     assert result.ids.dtype == tf.int32 and result.lengths.dtype == tf.int32
     assert result.log_probs.dtype == tf.float32
@@ -53,10 +30,10 @@ def test_greedy_gives_the_known_ids_lengths_and_log_probs():
 
 
 def test_half_precision_logits_accumulate_in_float32():
-    (tables,) = _tables(TWO_WORDS)
+    (tables,) = bigram_tables(TWO_WORDS)
 
     def half_step(token_ids, state):
-        logits, state = _bigram_step(token_ids, state)
+        logits, state = bigram_step(token_ids, state)
         return tf.cast(logits, tf.float16), state
 
     result = greedy_search(half_step, (tables,), start_id=START, end_id=END, max_length=4)
@@ -65,16 +42,16 @@ def test_half_precision_logits_accumulate_in_float32():
 
 
 def test_finished_rows_are_frozen_and_padded_with_pad_id():
-    state = _tables(ENDS_AT_ONCE, TWO_WORDS)
-    short = greedy_search(_bigram_step, state, start_id=START, end_id=END, max_length=3)
-    long = greedy_search(_bigram_step, state, start_id=START, end_id=END, max_length=9)
+    state = bigram_tables(ENDS_AT_ONCE, TWO_WORDS)
+    short = greedy_search(bigram_step, state, start_id=START, end_id=END, max_length=3)
+    long = greedy_search(bigram_step, state, start_id=START, end_id=END, max_length=9)
     # Running longer changes nothing but the padding.
     np.testing.assert_array_equal(long.ids.numpy()[:, :3], short.ids.numpy())
     assert (long.ids.numpy()[:, 3:] == PAD).all()
     np.testing.assert_array_equal(long.lengths.numpy(), short.lengths.numpy())
     np.testing.assert_allclose(long.log_probs.numpy(), short.log_probs.numpy())
     # pad_id is what fills the tail (C is a real token here, used as padding).
-    padded = greedy_search(_bigram_step, state, start_id=START, end_id=END, max_length=5,
+    padded = greedy_search(bigram_step, state, start_id=START, end_id=END, max_length=5,
                            pad_id=C)
     assert padded.ids.numpy().tolist() == [[END, C, C, C, C], [A, B, END, C, C]]
 
@@ -84,9 +61,9 @@ def test_loop_stops_as_soon_as_every_row_has_ended():
 
     def counting_step(token_ids, state):
         calls.append(1)  # eagerly, tf.while_loop runs the body as Python
-        return _bigram_step(token_ids, state)
+        return bigram_step(token_ids, state)
 
-    state = _tables(ENDS_AT_ONCE, TWO_WORDS)
+    state = bigram_tables(ENDS_AT_ONCE, TWO_WORDS)
     result = greedy_search(counting_step, state, start_id=START, end_id=END, max_length=50)
     assert len(calls) == 3  # row 1 ends at its third token
     assert result.ids.shape == (2, 50)
@@ -94,10 +71,10 @@ def test_loop_stops_as_soon_as_every_row_has_ended():
 
 def test_rows_of_a_batch_equal_each_row_alone():
     rows = [ENDS_AT_ONCE, NEVER_ENDS, TWO_WORDS, {START: {B: 0.9, END: 0.1}, B: {C: 0.9}}]
-    (tables,) = _tables(*rows)
-    together = greedy_search(_bigram_step, (tables,), start_id=START, end_id=END, max_length=7)
+    (tables,) = bigram_tables(*rows)
+    together = greedy_search(bigram_step, (tables,), start_id=START, end_id=END, max_length=7)
     for row in range(len(rows)):
-        alone = greedy_search(_bigram_step, (tables[row : row + 1],), start_id=START,
+        alone = greedy_search(bigram_step, (tables[row : row + 1],), start_id=START,
                               end_id=END, max_length=7)
         np.testing.assert_array_equal(together.ids.numpy()[row], alone.ids.numpy()[0])
         assert together.lengths.numpy()[row] == alone.lengths.numpy()[0]
@@ -105,11 +82,11 @@ def test_rows_of_a_batch_equal_each_row_alone():
 
 
 def test_graph_and_xla_versions_agree_with_eager():
-    state = _tables(ENDS_AT_ONCE, TWO_WORDS, NEVER_ENDS)
-    eager = greedy_search(_bigram_step, state, start_id=START, end_id=END, max_length=6)
+    state = bigram_tables(ENDS_AT_ONCE, TWO_WORDS, NEVER_ENDS)
+    eager = greedy_search(bigram_step, state, start_id=START, end_id=END, max_length=6)
 
     def search(state):
-        return greedy_search(_bigram_step, state, start_id=START, end_id=END, max_length=6)
+        return greedy_search(bigram_step, state, start_id=START, end_id=END, max_length=6)
 
     signature = (tf.TensorSpec([None, VOCAB, VOCAB], tf.float32),)
     graph = tf.function(search, input_signature=[signature])
@@ -123,12 +100,12 @@ def test_graph_and_xla_versions_agree_with_eager():
 
 
 def test_max_length_may_be_a_tensor():
-    state = _tables(TWO_WORDS, NEVER_ENDS)
-    expected = greedy_search(_bigram_step, state, start_id=START, end_id=END, max_length=4)
+    state = bigram_tables(TWO_WORDS, NEVER_ENDS)
+    expected = greedy_search(bigram_step, state, start_id=START, end_id=END, max_length=4)
 
     @tf.function
     def search(state, max_length):
-        return greedy_search(_bigram_step, state, start_id=START, end_id=END,
+        return greedy_search(bigram_step, state, start_id=START, end_id=END,
                              max_length=max_length)
 
     result = search(state, tf.constant(4, tf.int64))
@@ -139,5 +116,5 @@ def test_max_length_may_be_a_tensor():
 @pytest.mark.parametrize("max_length", [0, -3, 2.5, True, "5"])
 def test_bad_max_length_names_itself(max_length):
     with pytest.raises(ValueError, match="max_length"):
-        greedy_search(_bigram_step, _tables(TWO_WORDS), start_id=START, end_id=END,
+        greedy_search(bigram_step, bigram_tables(TWO_WORDS), start_id=START, end_id=END,
                       max_length=max_length)
