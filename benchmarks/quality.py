@@ -181,11 +181,16 @@ def main():
     print(f"Corpus: {len(splits.train.sources):,} training pairs, "
           f"{len(splits.test.sources):,} test pairs; budget {args.budget_minutes:g} min per row.")
     results = []
-    for name in names:
+    for name in list(names):
         row = ROWS[name]
         print(f"\n=== {row.name} ===", flush=True)
-        model, points, seconds = train_row(row, splits, 60 * args.budget_minutes,
-                                           args.batch_size)
+        try:
+            model, points, seconds = train_row(row, splits, 60 * args.budget_minutes,
+                                               args.batch_size)
+        except Exception as error:  # noqa: BLE001 - one broken row must not lose the others
+            print(f"{row.name}: FAILED ({type(error).__name__}: {error})", flush=True)
+            names.remove(name)
+            continue
         epochs = len(points)
         tokens_per_second = real_target_tokens(model, splits.train) * epochs / seconds
         losses = [loss for _, loss in points if loss is not None]
