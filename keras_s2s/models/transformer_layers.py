@@ -8,7 +8,7 @@ for cross-attention can be computed once per sentence instead of once per step.
 Every block is pre-norm (`x + f(LayerNorm(x))`): the residual path stays an
 identity, so gradients reach the bottom layers undamped and training is stable
 without a learning-rate warm-up, which matters at our small sizes and short
-CPU budgets (post-norm Transformers usually need warm-up to train at all).
+CPU budgets (post-norm Transformers usually need a warm-up to train stably).
 """
 
 from __future__ import annotations
