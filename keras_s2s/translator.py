@@ -37,8 +37,9 @@ class Translator(tf.Module):
         method: `"greedy"`, `"beam"` or `"sample"`.
         beam_width, length_penalty, num_results: beam search settings.
         temperature, top_k, seed: sampling settings.
-        max_length: fixed maximum translation length in tokens; `None` means
-            `default_max_length` (computed per batch).
+        max_length: fixed maximum translation length in tokens, capped by the
+            model's `max_target_length`; `None` means `default_max_length`
+            (computed per batch).
 
     Calling it returns a dict: `translation` (`string[batch]`, or
     `string[batch, num_results]` when `num_results > 1`), `score` (same shape:
@@ -112,7 +113,9 @@ class Translator(tf.Module):
         encoder_token_ids = tf.pad(source.to_tensor(default_value=PAD_ID), [[0, 0], [0, 1]])
         state = model.initial_state(encoder_token_ids)
         if self.max_length is not None:
-            max_length = self.max_length
+            # Never past the model's own limit (a Transformer's key/value cache
+            # holds max_target_length positions; the RNNs document the same cap).
+            max_length = min(self.max_length, model.target_encoder.max_length)
         else:
             max_length = default_max_length(source_lengths, model.target_encoder.max_length)
         common = dict(start_id=START_ID, end_id=END_ID, max_length=max_length, pad_id=PAD_ID)
