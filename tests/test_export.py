@@ -10,6 +10,7 @@ import textwrap
 import numpy as np
 import pytest
 import tensorflow as tf
+from cold_loading import serve_cold
 
 import keras_s2s
 from keras_s2s.exporting import export  # also keras_s2s.export
@@ -56,20 +57,7 @@ def test_cold_load_in_a_process_without_keras_s2s_translates_the_same(exported, 
     # The same batch through the in-process graph, for the scores.
     direct = keras_s2s.Translator(model, method="beam", beam_width=4, length_penalty=0.6)
     expected_scores = direct(tf.constant(sources))["score"].numpy()
-    script = textwrap.dedent(f"""
-        import json, sys
-        import tensorflow as tf
-        import tensorflow_text  # the text ops
-        loaded = tf.saved_model.load({str(moved)!r})
-        out = loaded.signatures["serving_default"](text=tf.constant(json.loads(sys.stdin.read())))
-        assert "keras_s2s" not in sys.modules
-        print(json.dumps({{"translation": [t.decode() for t in out["translation"].numpy()],
-                          "score": out["score"].numpy().tolist()}}))
-    """)
-    completed = subprocess.run([sys.executable, "-c", script], input=json.dumps(sources),
-                               capture_output=True, text=True, timeout=300)
-    assert completed.returncode == 0, completed.stderr[-2000:]
-    served = json.loads(completed.stdout.strip().splitlines()[-1])
+    served = serve_cold(moved, sources)
     assert served["translation"] == expected
     assert served["translation"][-2] == ""  # empty in, empty out
     np.testing.assert_allclose(served["score"], expected_scores, rtol=1e-4, atol=1e-5)
@@ -165,18 +153,7 @@ def test_attention_model_learns_exports_and_serves_cold(trained_attention, tmp_p
     exact = np.mean([h == t for h, t in zip(hypotheses, test_pairs.targets)])
     assert exact >= 0.95
     version = export(model, tmp_path / "attention")
-    script = textwrap.dedent(f"""
-        import json, sys
-        import tensorflow as tf
-        import tensorflow_text
-        loaded = tf.saved_model.load({str(version)!r})
-        out = loaded.signatures["serving_default"](text=tf.constant(json.loads(sys.stdin.read())))
-        print(json.dumps([t.decode() for t in out["translation"].numpy()]))
-    """)
-    completed = subprocess.run([sys.executable, "-c", script], input=json.dumps(sources[:16]),
-                               capture_output=True, text=True, timeout=300)
-    assert completed.returncode == 0, completed.stderr[-2000:]
-    served = json.loads(completed.stdout.strip().splitlines()[-1])
+    served = serve_cold(version, sources[:16])["translation"]
     assert served == keras_s2s.translate(sources[:16], model, method="beam")
 
 

@@ -1,15 +1,12 @@
 """WordPiece subwords: vocabulary learning, in-graph tokenisation, a model that
 learns with them and an export that serves them cold."""
 
-import json
-import subprocess
-import sys
-import textwrap
 
 import keras
 import numpy as np
 import pytest
 import tensorflow as tf
+from cold_loading import serve_cold
 
 import keras_s2s
 from keras_s2s.data import synthetic_pairs
@@ -104,17 +101,5 @@ def test_wordpiece_export_serves_cold_with_tensorflow_text(wordpiece_model, tmp_
     model, test_pairs = wordpiece_model
     sources = list(test_pairs.sources[:10])
     version = keras_s2s.export(model, tmp_path / "wordpiece")
-    script = textwrap.dedent(f"""
-        import json, sys
-        import tensorflow as tf
-        import tensorflow_text
-        loaded = tf.saved_model.load({str(version)!r})
-        out = loaded.signatures["serving_default"](text=tf.constant(json.loads(sys.stdin.read())))
-        assert "keras_s2s" not in sys.modules
-        print(json.dumps([t.decode() for t in out["translation"].numpy()]))
-    """)
-    completed = subprocess.run([sys.executable, "-c", script], input=json.dumps(sources),
-                               capture_output=True, text=True, timeout=300)
-    assert completed.returncode == 0, completed.stderr[-2000:]
-    served = json.loads(completed.stdout.strip().splitlines()[-1])
+    served = serve_cold(version, sources)["translation"]
     assert served == keras_s2s.translate(sources, model, method="beam")

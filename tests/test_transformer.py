@@ -1,16 +1,13 @@
 """The Transformer under the three-model contract: cached decoding is the
 trained model, it learns, saves, decodes under XLA and exports."""
 
-import json
 import shutil
-import subprocess
-import sys
-import textwrap
 
 import keras
 import numpy as np
 import pytest
 import tensorflow as tf
+from cold_loading import serve_cold
 
 import keras_s2s
 from keras_s2s.decoding import beam_search, greedy_search
@@ -185,19 +182,7 @@ def test_export_translates_the_same_when_loaded_cold(trained_transformer, tmp_pa
     sources = list(test_pairs.sources[:6]) + ["", "nueve " * 40]
     expected = keras_s2s.translate(sources, model, method="beam", beam_width=4,
                                    length_penalty=0.6)
-    script = textwrap.dedent(f"""
-        import json, sys
-        import tensorflow as tf
-        import tensorflow_text  # the text ops
-        loaded = tf.saved_model.load({str(moved)!r})
-        out = loaded.signatures["serving_default"](text=tf.constant(json.loads(sys.stdin.read())))
-        assert "keras_s2s" not in sys.modules
-        print(json.dumps([t.decode() for t in out["translation"].numpy()]))
-    """)
-    completed = subprocess.run([sys.executable, "-c", script], input=json.dumps(sources),
-                               capture_output=True, text=True, timeout=300)
-    assert completed.returncode == 0, completed.stderr[-2000:]
-    served = json.loads(completed.stdout.strip().splitlines()[-1])
+    served = serve_cold(moved, sources)["translation"]
     assert served == expected
     assert served[:6] == list(test_pairs.targets[:6])
     assert served[-2] == ""
