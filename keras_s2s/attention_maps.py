@@ -78,7 +78,7 @@ def attention_map(
         from keras_s2s.saving import load
 
         model = load(model)
-    if getattr(model, "attention_model", None) is None:
+    if not getattr(model, "has_attention", False):
         raise ValueError(
             f"{type(model).__name__} has no attention to show; use an architecture with "
             "attention ('gru-attention', 'lstm-attention' or 'transformer')."
@@ -104,7 +104,7 @@ def attention_map(
     score = float(found["scores"][0, 0])
 
     decoder_ids = tf.constant([[START_ID, *target_ids[:-1]]], tf.int32)
-    weights = model.attention_model([encoder_ids, decoder_ids], training=False)
+    weights = model.attention_weights(encoder_ids, decoder_ids)
     weights = np.asarray(weights)[0, :, : len(source_tokens)]
     target_tokens = [
         "[END]" if token_id == END_ID else token.decode("utf-8")

@@ -210,3 +210,25 @@ def test_build_model_refuses_an_embedding_dim_for_the_transformer():
 
     with pytest.raises(ValueError, match="embedding_dim"):
         build_model(Pairs(), architecture="transformer", embedding_dim=64)
+
+
+def test_attention_map_of_a_transformer_translation(trained_transformer, tmp_path):
+    model, test_pairs, _ = trained_transformer
+    assert model.has_attention
+    text = test_pairs.sources[3]
+    result = keras_s2s.translate(text, model, return_attention=True)
+    assert result.translation == keras_s2s.translate(text, model)
+    assert result.weights.shape == (len(result.target_tokens), len(text.split()))
+    np.testing.assert_allclose(result.weights.sum(axis=1), 1.0, atol=1e-5)
+    # Source padding gets no weight, and does not change the real positions'.
+    ids = model.source_encoder.encode(tf.constant([text, text + " uno uno uno"])).to_tensor()
+    decoder_ids = tf.constant([[START_ID, 5, 6]] * 2)
+    padded = model.attention_weights(ids, decoder_ids).numpy()
+    alone = model.attention_weights(ids[:1, : len(text.split())], decoder_ids[:1]).numpy()
+    assert np.all(padded[0, :, len(text.split()):] < 1e-6)
+    np.testing.assert_allclose(padded[0, :, : len(text.split())], alone[0], atol=1e-5)
+    figure = keras_s2s.plot_attention(result, tmp_path / "transformer.png")
+    assert (tmp_path / "transformer.png").stat().st_size > 1000
+    import matplotlib.pyplot as plt
+
+    plt.close(figure)

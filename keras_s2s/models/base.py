@@ -64,10 +64,21 @@ class Seq2Seq(keras.Model):
 
     # -- the three Functional models -------------------------------------------------
 
-    # Architectures with attention set this to a Functional model
+    # The RNNs with attention set this to a Functional model
     # `[encoder_token_ids, decoder_token_ids] -> weights (batch, target, source)`
-    # (see `keras_s2s.attention_maps`); the others have nothing to show.
+    # (see `keras_s2s.attention_maps`); the plain RNNs have nothing to show.
     attention_model = None
+
+    @property
+    def has_attention(self) -> bool:
+        """Whether `attention_weights` has something to show."""
+        return self.attention_model is not None
+
+    def attention_weights(self, encoder_token_ids, decoder_token_ids):
+        """Teacher-forced attention weights `(batch, target, source)`, inference mode."""
+        if not self.has_attention:
+            raise ValueError(f"{type(self).__name__} has no attention weights.")
+        return self.attention_model([encoder_token_ids, decoder_token_ids], training=False)
 
     def _set_functional_models(self, *, training_model, encoder_model, decoder_model):
         self.training_model = training_model

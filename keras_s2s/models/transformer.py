@@ -198,6 +198,18 @@ class TransformerSeq2Seq(Seq2Seq):
             training_model=training_model, encoder_model=encoder_model, decoder_model=decoder_model
         )
 
+    has_attention = True
+
+    def attention_weights(self, encoder_token_ids, decoder_token_ids):
+        """The last decoder block's cross-attention, averaged over its heads,
+        teacher forced: `(batch, target, source)` (see `keras_s2s.attention_maps`)."""
+        cross, source_mask = self._encode(encoder_token_ids)
+        y = self.target_embedding(decoder_token_ids)
+        *earlier, last = self.decoder_blocks
+        for i, block in enumerate(earlier):
+            y, *_ = block(y, cross[2 * i], cross[2 * i + 1], source_mask)
+        return last.cross_attention_weights(y, cross[2 * len(earlier)], source_mask)
+
     def decode_step(self, token_ids, state):
         """One cached step on the same layers as `decoder_model` (a test holds
         them equal), without the Functional model's input/output plumbing."""

@@ -105,7 +105,8 @@ class MultiHeadAttention(keras.layers.Layer):
         self.output_projection = keras.layers.Dense(hidden_dim, name="output")
         self.weights_dropout = keras.layers.Dropout(dropout, name="weights_dropout")
 
-    def call(self, query, keys, values, key_mask=None, causal=False, training=None):
+    def _weights(self, query, keys, key_mask, causal):
+        """Attention weights, float32 `(batch, heads, t, s)`."""
         q = split_heads(self.query_projection(query), self.num_heads) * self.head_dim ** -0.5
         # Softmax in float32 even under a mixed-precision policy.
         scores = tf.matmul(q, tf.cast(keys, q.dtype), transpose_b=True)  # (b, h, t, s)
@@ -117,8 +118,15 @@ class MultiHeadAttention(keras.layers.Layer):
             query_positions = tf.range(tf.shape(scores)[2])[:, None]
             key_positions = tf.range(tf.shape(scores)[3])[None, :]
             allowed &= (key_positions <= query_positions)[None, None]
-        scores = tf.where(allowed, scores, MASKED_SCORE)
-        weights = self.weights_dropout(tf.nn.softmax(scores, axis=-1), training=training)
+        return tf.nn.softmax(tf.where(allowed, scores, MASKED_SCORE), axis=-1)
+
+    def attention_weights(self, query, keys, key_mask=None):
+        """Inference weights averaged over heads: `(batch, t, s)` (for attention maps)."""
+        return tf.reduce_mean(self._weights(query, keys, key_mask, causal=False), axis=1)
+
+    def call(self, query, keys, values, key_mask=None, causal=False, training=None):
+        weights = self._weights(query, keys, key_mask, causal)
+        weights = self.weights_dropout(weights, training=training)
         context = tf.matmul(tf.cast(weights, values.dtype), values)  # (b, h, t, head_dim)
         context = tf.transpose(context, [0, 2, 1, 3])  # (b, t, h, head_dim)
         context = tf.reshape(context, [tf.shape(context)[0], -1, self.hidden_dim])
@@ -242,6 +250,15 @@ class DecoderBlock(_Block):
                                  key_mask=source_mask, training=training)
         x = self._feed_forward(x + self.residual_dropout(h, training=training), training)
         return x, cache_keys, cache_values
+
+    def cross_attention_weights(self, x, cross_keys, source_mask):
+        """Teacher forced, inference: where each target position looks in the
+        source, averaged over heads, `(batch, t, s)` (for attention maps)."""
+        h = self.self_attention_norm(x)
+        keys, values = self.self_key_value(h)
+        x = x + self.self_attention(h, keys, values, causal=True)
+        return self.cross_attention.attention_weights(self.cross_attention_norm(x), cross_keys,
+                                                      key_mask=source_mask)
 
 
 def _write_at(cache, position, new):
