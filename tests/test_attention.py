@@ -134,6 +134,10 @@ def test_padding_mask_stays_finite_under_mixed_float16(attention):
         model = _model(attention)
         weights = model.attention_model([ENCODER_IDS, DECODER_IDS]).numpy()
         logits = model.training_model([ENCODER_IDS, DECODER_IDS]).numpy()
+        # A decoder_model step hands back the state in the dtypes it got.
+        state = model.initial_state(tf.constant(ENCODER_IDS))
+        stepped = model.decoder_model([tf.constant(DECODER_IDS[:, :1]), *state])[1:]
+        assert [t.dtype for t in stepped] == [t.dtype for t in state]
     finally:
         keras.mixed_precision.set_global_policy("float32")
     assert np.isfinite(weights).all() and np.isfinite(logits).all()

@@ -174,15 +174,20 @@ class AttentionRNNSeq2Seq(Seq2Seq):
             keras.Input(shape=(self.hidden_dim,), name=f"decoder_state_{i}")
             for i in range(self.num_layers * self.states_per_layer)
         ]
-        outputs_input = keras.Input(shape=(None, self.hidden_dim), name="encoder_outputs")
+        outputs_input = keras.Input(shape=(None, self.hidden_dim), name="encoder_outputs",
+                                    dtype=self.compute_dtype)  # as the encoder makes them
         mask_input = keras.Input(shape=(None,), name="encoder_mask")
         step_logits, _, new_states = self._decode(
             decoder_token_ids, state_inputs, outputs_input, mask_input
         )
         # The encoder outputs and mask pass through unchanged, so the outputs
         # after the logits are a complete state for the next step.
-        passthrough = [keras.layers.Identity(name="encoder_outputs_out")(outputs_input),
-                       keras.layers.Identity(name="encoder_mask_out")(mask_input)]
+        # (dtype pinned: under a mixed policy an Identity would cast them.)
+        passthrough = [
+            keras.layers.Identity(dtype=outputs_input.dtype,
+                                  name="encoder_outputs_out")(outputs_input),
+            keras.layers.Identity(dtype=mask_input.dtype, name="encoder_mask_out")(mask_input),
+        ]
         decoder_model = keras.Model(
             [decoder_token_ids, *state_inputs, outputs_input, mask_input],
             [step_logits, *new_states, *passthrough],
