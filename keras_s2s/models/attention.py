@@ -19,11 +19,10 @@ beam search tiles them per beam like any other state tensor.
 from __future__ import annotations
 
 import keras
-import tensorflow as tf
 
 from keras_s2s.models.attention_layers import ATTENTION_TYPES
 from keras_s2s.models.base import Seq2Seq
-from keras_s2s.models.rnn import CELL_TYPES
+from keras_s2s.models.rnn import check_rnn_options, step_decoder_cells
 
 
 @keras.saving.register_keras_serializable(package="keras_s2s")
@@ -62,12 +61,8 @@ class AttentionRNNSeq2Seq(Seq2Seq):
         **kwargs,
     ):
         super().__init__(source_vocabulary, target_vocabulary, **kwargs)
-        if cell_type not in CELL_TYPES:
-            raise ValueError(f"cell_type must be one of {CELL_TYPES}, got {cell_type!r}.")
-        for name, value in (("embedding_dim", embedding_dim), ("hidden_dim", hidden_dim),
-                            ("num_layers", num_layers)):
-            if not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}.")
+        check_rnn_options(cell_type=cell_type, embedding_dim=embedding_dim,
+                          hidden_dim=hidden_dim, num_layers=num_layers, dropout=dropout)
         if hidden_dim % 2:
             raise ValueError(
                 f"hidden_dim must be even (the bidirectional encoder gives each direction "
@@ -77,8 +72,6 @@ class AttentionRNNSeq2Seq(Seq2Seq):
             raise ValueError(
                 f"attention must be one of {tuple(ATTENTION_TYPES)}, got {attention!r}."
             )
-        if not 0.0 <= dropout < 1.0:
-            raise ValueError(f"dropout must be in [0, 1), got {dropout!r}.")
         self.cell_type = cell_type
         self.embedding_dim = embedding_dim
         self.hidden_dim = hidden_dim
@@ -201,12 +194,7 @@ class AttentionRNNSeq2Seq(Seq2Seq):
     def decode_step(self, token_ids, state):
         """One step, cell by cell (see `RNNSeq2Seq.decode_step`); equals `decoder_model`."""
         *rnn_state, encoder_outputs, encoder_mask = state
-        x = tf.gather(self.target_embedding.embeddings, token_ids)  # (batch, embedding_dim)
-        k = self.states_per_layer
-        new_state = []
-        for i, rnn in enumerate(self.decoder_rnns):
-            x, layer_state = rnn.cell(x, list(rnn_state[i * k : (i + 1) * k]), training=False)
-            new_state.extend(layer_state)
+        x, new_state = step_decoder_cells(self, token_ids, rnn_state)
         logits, _ = self._attend(x[:, None, :], encoder_outputs, encoder_mask)
         logits = logits[:, 0, :]
         return logits, (*new_state, encoder_outputs, encoder_mask)

@@ -19,6 +19,35 @@ from keras_s2s.models.base import Seq2Seq
 CELL_TYPES = ("gru", "lstm")
 
 
+def check_rnn_options(*, cell_type, embedding_dim, hidden_dim, num_layers, dropout):
+    """The options every RNN architecture shares; a ValueError names the bad one."""
+    if cell_type not in CELL_TYPES:
+        raise ValueError(f"cell_type must be one of {CELL_TYPES}, got {cell_type!r}.")
+    for name, value in (("embedding_dim", embedding_dim), ("hidden_dim", hidden_dim),
+                        ("num_layers", num_layers)):
+        if not isinstance(value, int) or value < 1:
+            raise ValueError(f"{name} must be a positive integer, got {value!r}.")
+    if not 0.0 <= dropout < 1.0:
+        raise ValueError(f"dropout must be in [0, 1), got {dropout!r}.")
+
+
+def step_decoder_cells(model, token_ids, rnn_state):
+    """One token through `model.decoder_rnns`' cells (not the RNN layers).
+
+    A length-1 sequence through an RNN layer would run a whole `while_loop`
+    and mask logic per generated token, which dominated decoding time.
+    Returns `(top layer output (batch, hidden), flat list of new states)`.
+    """
+    # A plain gather: the layer call would attach a padding mask the cells ignore.
+    x = tf.gather(model.target_embedding.embeddings, token_ids)  # (batch, embedding_dim)
+    k = model.states_per_layer
+    new_state = []
+    for i, rnn in enumerate(model.decoder_rnns):
+        x, layer_state = rnn.cell(x, list(rnn_state[i * k : (i + 1) * k]), training=False)
+        new_state.extend(layer_state)
+    return x, new_state
+
+
 @keras.saving.register_keras_serializable(package="keras_s2s")
 class RNNSeq2Seq(Seq2Seq):
     """GRU/LSTM encoder–decoder without attention.
@@ -54,14 +83,8 @@ class RNNSeq2Seq(Seq2Seq):
         **kwargs,
     ):
         super().__init__(source_vocabulary, target_vocabulary, **kwargs)
-        if cell_type not in CELL_TYPES:
-            raise ValueError(f"cell_type must be one of {CELL_TYPES}, got {cell_type!r}.")
-        for name, value in (("embedding_dim", embedding_dim), ("hidden_dim", hidden_dim),
-                            ("num_layers", num_layers)):
-            if not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}.")
-        if not 0.0 <= dropout < 1.0:
-            raise ValueError(f"dropout must be in [0, 1), got {dropout!r}.")
+        check_rnn_options(cell_type=cell_type, embedding_dim=embedding_dim,
+                          hidden_dim=hidden_dim, num_layers=num_layers, dropout=dropout)
         self.cell_type = cell_type
         self.embedding_dim = embedding_dim
         self.hidden_dim = hidden_dim
@@ -141,20 +164,9 @@ class RNNSeq2Seq(Seq2Seq):
         )
 
     def decode_step(self, token_ids, state):
-        """One decoder step on the decoder's own layer objects, cell by cell.
-
-        Computes what `decoder_model` computes for a single token (a test holds
-        them equal) but calls each RNN's cell directly: a length-1 sequence
-        through the RNN layer would run a whole `while_loop` and mask logic
-        per generated token, which dominated decoding time.
-        """
-        # A plain gather: the layer call would attach a padding mask the cells ignore.
-        x = tf.gather(self.target_embedding.embeddings, token_ids)  # (batch, embedding_dim)
-        k = self.states_per_layer
-        new_state = []
-        for i, rnn in enumerate(self.decoder_rnns):
-            x, layer_state = rnn.cell(x, list(state[i * k : (i + 1) * k]), training=False)
-            new_state.extend(layer_state)
+        """One decoder step, cell by cell (see `step_decoder_cells`); computes
+        what `decoder_model` computes for a single token (a test holds them equal)."""
+        x, new_state = step_decoder_cells(self, token_ids, state)
         return self.output_projection(x), tuple(new_state)
 
     def get_config(self):
