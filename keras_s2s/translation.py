@@ -138,8 +138,9 @@ def translate(
             log-probability) or `"sample"` (random, for diverse outputs).
         beam_width, length_penalty, num_results: beam search settings
             (`length_penalty` is GNMT's alpha; 0 ranks by the raw sum).
-        max_length: maximum translation length in tokens. Default: twice the
-            longest source in the chunk plus 10, capped by the model's
+        max_length: maximum translation length in tokens. Default: twice
+            each sentence's own source length plus 10 (so a sentence's
+            translation does not depend on the others), capped by the model's
             `max_target_length`. Inputs longer than the model's
             `max_source_length` tokens are truncated to it.
         temperature, top_k, seed: sampling settings.

@@ -15,11 +15,15 @@ from keras_s2s.text import END_ID, PAD_ID, START_ID
 METHODS = ("greedy", "beam", "sample")
 
 
-def default_max_length(source_lengths: tf.Tensor, model_limit: int) -> tf.Tensor:
-    """Translations may run to twice the longest source in the batch plus 10
-    tokens, and never past the model's `max_target_length`."""
-    longest = tf.reduce_max(tf.concat([source_lengths, [0]], axis=0))
-    return tf.minimum(tf.cast(2 * longest + 10, tf.int32), model_limit)
+def default_max_lengths(source_lengths: tf.Tensor, model_limit: int) -> tf.Tensor:
+    """Each translation may run to twice its own source's length plus 10
+    tokens, and never past the model's `max_target_length`.
+
+    Per row, not per batch, so a sentence gets the same translation alone as
+    in any batch, and the search stops paying for a short sentence's beams
+    once they cannot improve within its own limit.
+    """
+    return tf.minimum(tf.cast(2 * source_lengths + 10, tf.int32), model_limit)
 
 
 class _NotSaved:
@@ -38,8 +42,8 @@ class Translator(tf.Module):
         beam_width, length_penalty, num_results: beam search settings.
         temperature, top_k, seed: sampling settings.
         max_length: fixed maximum translation length in tokens, capped by the
-            model's `max_target_length`; `None` means `default_max_length`
-            (computed per batch).
+            model's `max_target_length`; `None` means `default_max_lengths`
+            (twice each source's length plus 10, per sentence).
 
     Calling it returns a dict: `translation` (`string[batch]`, or
     `string[batch, num_results]` when `num_results > 1`), `score` (same shape:
@@ -116,9 +120,13 @@ class Translator(tf.Module):
             # Never past the model's own limit (a Transformer's key/value cache
             # holds max_target_length positions; the RNNs document the same cap).
             max_length = min(self.max_length, model.target_encoder.max_length)
+            max_lengths = None
         else:
-            max_length = default_max_length(source_lengths, model.target_encoder.max_length)
-        common = dict(start_id=START_ID, end_id=END_ID, max_length=max_length, pad_id=PAD_ID)
+            max_lengths = default_max_lengths(source_lengths, model.target_encoder.max_length)
+            # The output buffer's width: the longest row limit (at least 1).
+            max_length = tf.reduce_max(tf.concat([max_lengths, [1]], axis=0))
+        common = dict(start_id=START_ID, end_id=END_ID, max_length=max_length,
+                      max_lengths=max_lengths, pad_id=PAD_ID)
         o = self.options
         if self.method == "beam":
             result = decoding.beam_search(

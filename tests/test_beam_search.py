@@ -312,3 +312,43 @@ def test_bad_arguments_name_themselves(arguments, name):
     with pytest.raises(ValueError, match=name):
         beam_search(bigram_step, bigram_tables(GREEDY_TRAP), start_id=START, end_id=END,
                     **arguments)
+
+
+@pytest.mark.parametrize("compact", [True, False])
+def test_per_row_limits_give_each_row_its_exhaustive_answer_at_its_limit(compact):
+    vocab, batch, limits = 4, 3, [3, 1, 2]
+    prefixes = _prefix_code([vocab - 1] * 2, vocab) + 1
+    rng = np.random.default_rng(5)
+    log_tables = np.log(
+        rng.dirichlet(np.full(vocab, 0.7), size=(batch, prefixes)).astype("float32")
+    )
+    expected = [
+        _enumerate(lambda prefix, row=row: log_tables[row, _prefix_code(prefix[1:], vocab)],
+                   vocab=vocab, max_length=limits[row], alpha=0.6)
+        for row in range(batch)
+    ]
+    state = (tf.constant(log_tables), tf.fill([batch], -1))
+    result = beam_search(_prefix_step, state, start_id=START, end_id=END, max_length=3,
+                         max_lengths=tf.constant(limits), beam_width=40, length_penalty=0.6,
+                         num_results=3, compact=compact)
+    for row in range(batch):
+        _assert_same_hypotheses(_found(result, row), expected[row][:3])
+        assert result.lengths.numpy()[row].max() <= limits[row]
+
+
+def test_per_row_limits_equal_each_row_alone_with_its_limit():
+    rng = np.random.default_rng(6)
+    tables = _random_tables(rng, batch=4, vocab=VOCAB)
+    tables[:, :, END] = 0.02  # rarely ends: limits decide
+    tables /= tables.sum(axis=-1, keepdims=True)
+    log_tables = tf.math.log(tables)
+    limits = [2, 7, 4, 5]
+    common = dict(start_id=START, end_id=END, beam_width=3, num_results=2)
+    together = beam_search(bigram_step, (log_tables,), max_length=7,
+                           max_lengths=tf.constant(limits), **common)
+    for row, limit in enumerate(limits):
+        alone = beam_search(bigram_step, (log_tables[row : row + 1],), max_length=limit, **common)
+        np.testing.assert_array_equal(together.ids.numpy()[row, :, :limit], alone.ids.numpy()[0])
+        assert (together.ids.numpy()[row, :, limit:] == PAD).all()
+        for got, want in zip(together[1:], alone[1:]):
+            np.testing.assert_allclose(got.numpy()[row], want.numpy()[0], rtol=1e-5)

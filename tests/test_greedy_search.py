@@ -118,3 +118,24 @@ def test_bad_max_length_names_itself(max_length):
     with pytest.raises(ValueError, match="max_length"):
         greedy_search(bigram_step, bigram_tables(TWO_WORDS), start_id=START, end_id=END,
                       max_length=max_length)
+
+
+@pytest.mark.parametrize("compact", [True, False])
+def test_per_row_limits_cut_each_row_as_if_it_ran_alone_with_its_limit(compact):
+    state = bigram_tables(NEVER_ENDS, TWO_WORDS, NEVER_ENDS)
+    limits = [2, 4, 6]
+    together = greedy_search(bigram_step, state, start_id=START, end_id=END, max_length=6,
+                             max_lengths=tf.constant(limits), compact=compact)
+    # Row 1 ends by itself before its limit; rows 0 and 2 are cut at theirs.
+    assert together.lengths.numpy().tolist() == [2, 3, 6]
+    assert together.ids.numpy().tolist() == [
+        [C, C, PAD, PAD, PAD, PAD],
+        [A, B, END, PAD, PAD, PAD],
+        [C, C, C, C, C, C],
+    ]
+    for row, limit in enumerate(limits):
+        alone = greedy_search(bigram_step, (state[0][row : row + 1],), start_id=START,
+                              end_id=END, max_length=limit)
+        np.testing.assert_array_equal(together.ids.numpy()[row, :limit], alone.ids.numpy()[0])
+        np.testing.assert_allclose(together.log_probs.numpy()[row], alone.log_probs.numpy()[0],
+                                   rtol=1e-5)

@@ -22,6 +22,7 @@ from keras_s2s.decoding.common import (
     inside_xla,
     length_penalty_of,
     loop_bound,
+    row_max_lengths,
     validate_beam_arguments,
     validate_max_length,
     with_free_batch_axis,
@@ -57,6 +58,7 @@ def beam_search(
     length_penalty=0.6,
     num_results=1,
     pad_id=0,
+    max_lengths=None,
     compact=None,
 ):
     """Finds high-probability sequences keeping `beam_width` candidates per row.
@@ -74,6 +76,10 @@ def beam_search(
         length_penalty: GNMT alpha >= 0; 0 ranks by the raw summed
             log-probability, larger values favour longer hypotheses.
         num_results: hypotheses returned per row, from 1 to `beam_width`.
+        max_lengths: optional int32 `[batch]`, each row's own limit (at most
+            `max_length`): its hypotheses are cut there, and its early-exit
+            bound uses it, so rows with short limits settle sooner. A row's
+            result then does not depend on the other rows in its batch.
         compact: drop settled rows from the computation once at most half of
             the searched rows are unsettled (same results, less work).
             `None`: yes, except under XLA, which needs fixed shapes.
@@ -97,6 +103,7 @@ def beam_search(
     beam_width, num_results = int(beam_width), int(num_results)
     max_length = loop_bound(max_length)
     batch = batch_size_of(initial_state)
+    row_limits = row_max_lengths(max_lengths, initial_state, max_length)  # (batch,)
     state = _tile_per_beam(initial_state, beam_width)
     buffer_shape = tf.stack([batch, beam_width, max_length])
     pad = tf.constant(pad_id, tf.int32)
@@ -111,7 +118,8 @@ def beam_search(
     done_log_probs = tf.fill([batch, beam_width], NEG_INF)
     done_lengths = tf.zeros([batch, beam_width], tf.int32)
     done_ids = tf.fill(buffer_shape, pad)
-    max_penalty = length_penalty_of(max_length, length_penalty)
+    # The largest length penalty each row's hypotheses can get.
+    max_penalties = length_penalty_of(row_limits, length_penalty)  # (batch,)
 
     # The rows still being searched (all of them at first): which output row
     # each is. Settled rows are dropped from the computation (see `settle`).
@@ -119,18 +127,20 @@ def beam_search(
     if compact is None:
         compact = not inside_xla()
 
-    def settled_rows(live_log_probs, done_scores):
+    def settled_rows(rows, live_log_probs, done_scores):
         # A row is settled when its num_results-th finished score is at least
         # the best score any live beam could still reach. Log-probs only fall
         # as a beam grows, and the penalty only grows with length, so that
-        # bound is the live log-prob divided by the penalty at max_length
-        # (alpha = 0: the live log-prob itself). Settled rows cannot change.
-        best_reachable = tf.reduce_max(live_log_probs, axis=1) / max_penalty  # (rows,)
-        return done_scores[:, num_results - 1] >= best_reachable
+        # bound is the live log-prob divided by the penalty at the row's limit
+        # (alpha = 0: the live log-prob itself). A row with no live beam left
+        # (past its limit) is settled too. Settled rows cannot change.
+        best_live = tf.reduce_max(live_log_probs, axis=1)  # (rows,)
+        best_reachable = best_live / tf.gather(max_penalties, rows)
+        return (done_scores[:, num_results - 1] >= best_reachable) | (best_live <= NEG_INF / 2)
 
     def keep_going(step, tokens, state, rows, live_log_probs, live_ids,
                    done_scores, done_log_probs, done_lengths, done_ids):
-        settled = settled_rows(live_log_probs, tf.gather(done_scores, rows))
+        settled = settled_rows(rows, live_log_probs, tf.gather(done_scores, rows))
         return (step < max_length) & ~tf.reduce_all(settled)
 
     def one_step(step, tokens, state, rows, live_log_probs, live_ids,
@@ -150,11 +160,12 @@ def beam_search(
         candidate_ids = write_at(tf.gather(live_ids, origin, batch_dims=1), step, token)
         length = step + 1
         is_end = tf.equal(token, end_id)
+        at_limit = length >= tf.gather(row_limits, rows)[:, None]  # (n, 1)
         # A candidate retires only if it ranks in the top beam_width, i.e. it
         # would have been in the beam; so beam_width=1 is greedy search. At
-        # max_length every such candidate retires, cut, as a finished one.
+        # the row's limit every such candidate retires, cut, as a finished one.
         in_beam = tf.range(2 * beam_width) < beam_width  # (2 * beam,)
-        finishes = (is_end | (length >= max_length)) & in_beam
+        finishes = (is_end | at_limit) & in_beam
         finishes &= top_log_probs > NEG_INF / 2  # never an empty slot
 
         # Finished: merge the newly retired with the frozen ones, keep the best.
@@ -176,8 +187,10 @@ def beam_search(
         )
 
         # Live: the best candidates that did not end (an end token never goes on).
+        # A row at its limit keeps no live beam (nothing may grow past it).
         live_log_probs, origin, token, live_ids = _top(
-            tf.where(is_end, NEG_INF, top_log_probs), beam_width, origin, token, candidate_ids
+            tf.where(is_end | at_limit, NEG_INF, top_log_probs), beam_width, origin, token,
+            candidate_ids,
         )
         # Every state tensor follows its beam: (n * beam, ...) rows re-ordered.
         beam_rows = tf.reshape(tf.range(n)[:, None] * beam_width + origin, [-1])
@@ -185,7 +198,7 @@ def beam_search(
         tokens = tf.reshape(token, [-1])  # (n * beam,)
         if compact:
             tokens, state, rows, live_log_probs, live_ids = settle(
-                settled_rows(live_log_probs, merged[0]),
+                settled_rows(rows, live_log_probs, merged[0]),
                 tokens, state, rows, live_log_probs, live_ids,
             )
         return (step + 1, tokens, state, rows, live_log_probs, live_ids,

@@ -93,6 +93,14 @@ def loop_bound(max_length):
     return int(max_length)
 
 
+def row_max_lengths(max_lengths, state, max_length) -> tf.Tensor:
+    """Each row's length limit, int32 `[batch]`: `max_lengths` capped at
+    `max_length`, or `max_length` for every row when it is None."""
+    if max_lengths is None:
+        return tf.fill([batch_size_of(state)], tf.cast(max_length, tf.int32))
+    return tf.minimum(tf.cast(max_lengths, tf.int32), tf.cast(max_length, tf.int32))
+
+
 def batch_size_of(state) -> tf.Tensor:
     """Rows in a state nest: the first dimension of its first tensor."""
     return tf.shape(tf.nest.flatten(state)[0])[0]

@@ -9,13 +9,14 @@ from keras_s2s.decoding.common import (
     batch_size_of,
     inside_xla,
     loop_bound,
+    row_max_lengths,
     validate_max_length,
     with_free_batch_axis,
 )
 
 
 def token_by_token(step_fn, initial_state, *, choose, start_id, end_id, max_length, pad_id,
-                   compact=None):
+                   max_lengths=None, compact=None):
     """The loop greedy search and sampling share: one token per row per step.
 
     `choose(log_probs float32 [rows, vocab], step) -> int32 [rows]` picks each
@@ -28,9 +29,13 @@ def token_by_token(step_fn, initial_state, *, choose, start_id, end_id, max_leng
     rows), so a batch whose translations end at different lengths stops paying
     for the short ones. `compact=None` compacts except under XLA, which needs
     fixed shapes. Outputs are identical either way (rows never interact).
+
+    `max_lengths` (int32 `[batch]`, optional) gives each row its own limit,
+    at most `max_length`: a row that reaches it is cut there, as finished.
     """
     validate_max_length(max_length)
     max_length = loop_bound(max_length)
+    row_limits = row_max_lengths(max_lengths, initial_state, max_length)
     if compact is None:
         compact = not inside_xla()
     batch = batch_size_of(initial_state)
@@ -61,7 +66,8 @@ def token_by_token(step_fn, initial_state, *, choose, start_id, end_id, max_leng
         ids = tf.tensor_scatter_nd_update(
             ids, tf.stack([rows, tf.fill(tf.shape(rows), step)], axis=1), next_tokens
         )
-        now_finished = was_finished | tf.equal(next_tokens, end_id)
+        now_finished = (was_finished | tf.equal(next_tokens, end_id)
+                        | (step + 1 >= tf.gather(row_limits, rows)))
         finished = tf.tensor_scatter_nd_update(finished, at, now_finished)
         if compact:
             live = tf.reduce_sum(tf.cast(~now_finished, tf.int32))
@@ -91,7 +97,7 @@ def token_by_token(step_fn, initial_state, *, choose, start_id, end_id, max_leng
 
 
 def greedy_search(step_fn, initial_state, *, start_id, end_id, max_length, pad_id=0,
-                  compact=None):
+                  max_lengths=None, compact=None):
     """Decodes by taking the arg-max token at every step, batched, in the graph.
 
     Args:
@@ -104,6 +110,9 @@ def greedy_search(step_fn, initial_state, *, start_id, end_id, max_length, pad_i
             Python int (static shapes, compiles with `jit_compile=True`) or a
             scalar int tensor.
         pad_id: token written after a row's end.
+        max_lengths: optional int32 `[batch]`, each row's own limit (at most
+            `max_length`; a row is cut there). A row's result then does not
+            depend on the other rows in its batch.
         compact: drop finished rows from the computation once half of them
             are done (same results, less work); `None`: yes, except under XLA.
 
@@ -124,5 +133,6 @@ def greedy_search(step_fn, initial_state, *, start_id, end_id, max_length, pad_i
         end_id=end_id,
         max_length=max_length,
         pad_id=pad_id,
+        max_lengths=max_lengths,
         compact=compact,
     )

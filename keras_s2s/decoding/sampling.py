@@ -35,12 +35,13 @@ def sample(
     top_k=0,
     seed=None,
     pad_id=0,
+    max_lengths=None,
 ):
     """Decodes by sampling from `softmax(logits / temperature)`, for diverse outputs.
 
     Args:
-        step_fn, initial_state, start_id, end_id, max_length, pad_id: as in
-            `greedy_search`.
+        step_fn, initial_state, start_id, end_id, max_length, pad_id,
+            max_lengths: as in `greedy_search`.
         temperature: > 0; below 1 sharpens the distribution, above 1 flattens it.
         top_k: if > 0, sample only among each step's `top_k` most probable
             tokens; 0 samples from the whole vocabulary.
@@ -87,4 +88,5 @@ def sample(
         end_id=end_id,
         max_length=max_length,
         pad_id=pad_id,
+        max_lengths=max_lengths,
     )
