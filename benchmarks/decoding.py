@@ -8,6 +8,9 @@ Prints one table: sentences/s, tokens/s and the speed-up over the lab loop for
 (b) the same loop calling `decoder_model(...)` directly, batch 1,
 (c) our greedy search (tf.while_loop in a tf.function), batch 1 and 64,
 (d) our beam search, widths 4 and 8, batch 64, with and without XLA.
+All use one fixed `--max-length` for every sentence, except the rows marked
+"per-sentence limits", which cap each sentence at twice its source length plus
+10 tokens (at most `--max-length`), as `keras_s2s.translate` does.
 It also prints the useful work rate: FLOPs of the decoder steps that live rows
 needed, per second, next to this machine's measured float32 matmul peak.
 """
@@ -27,6 +30,7 @@ import keras_s2s  # noqa: E402
 from keras_s2s import decoding  # noqa: E402
 from keras_s2s.data import load_corpus  # noqa: E402
 from keras_s2s.text import END_ID, PAD_ID, START_ID  # noqa: E402
+from keras_s2s.translator import default_max_lengths  # noqa: E402
 
 
 def matmul_peak_flops(size: int = 2048, repeats: int = 10) -> float:
@@ -77,12 +81,16 @@ def python_loop(model, sentences, max_length, use_predict):
     return tokens_out
 
 
-def graph_search(model, search, max_length, jit_compile, **options):
+def graph_search(model, search, max_length, jit_compile, per_sentence_limits=False, **options):
     @tf.function(jit_compile=jit_compile)
     def run(encoder_token_ids):
         state = model.initial_state(encoder_token_ids)
+        limits = {}
+        if per_sentence_limits:
+            source_lengths = tf.reduce_sum(tf.cast(encoder_token_ids != PAD_ID, tf.int32), axis=1)
+            limits["max_lengths"] = default_max_lengths(source_lengths, max_length)
         return search(model.decode_step, state, start_id=START_ID, end_id=END_ID,
-                      max_length=max_length, **options)
+                      max_length=max_length, **limits, **options)
 
     return run
 
@@ -125,9 +133,13 @@ def main():
         ("(c) greedy, batch 1", decoding.greedy_search, 1, False, {}),
         ("(c) greedy, batch 64", decoding.greedy_search, 64, False, {}),
         ("(c) greedy, batch 64, XLA", decoding.greedy_search, 64, True, {}),
+        ("(c) greedy, batch 64, per-sentence limits", decoding.greedy_search, 64, False,
+         {"per_sentence_limits": True}),
         ("(d) beam 4, batch 64", decoding.beam_search, 64, False, {"beam_width": 4}),
         ("(d) beam 4, batch 64, length_penalty 0", decoding.beam_search, 64, False,
          {"beam_width": 4, "length_penalty": 0.0}),
+        ("(d) beam 4, batch 64, per-sentence limits", decoding.beam_search, 64, False,
+         {"beam_width": 4, "per_sentence_limits": True}),
         ("(d) beam 4, batch 64, XLA", decoding.beam_search, 64, True, {"beam_width": 4}),
         ("(d) beam 8, batch 64", decoding.beam_search, 64, False, {"beam_width": 8}),
         ("(d) beam 8, batch 64, XLA", decoding.beam_search, 64, True, {"beam_width": 8}),
@@ -179,6 +191,11 @@ def main():
     if greedy and raw:
         print(f"Beam 4 with length_penalty 0 (a tight early-exit bound) costs "
               f"{greedy / raw:.1f}x greedy.")
+    greedy_limited = greedy_rate.get("(c) greedy, batch 64, per-sentence limits")
+    beam_limited = greedy_rate.get("(d) beam 4, batch 64, per-sentence limits")
+    if greedy_limited and beam_limited:
+        print(f"With per-sentence limits (translate's default), beam 4 costs "
+              f"{greedy_limited / beam_limited:.1f}x greedy.")
 
 
 if __name__ == "__main__":

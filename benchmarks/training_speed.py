@@ -1,0 +1,138 @@
+"""Training speed at the course lab's model size: where the tokens per second go.
+
+Usage:
+    .venv/bin/python benchmarks/training_speed.py [--pairs 2560] [--batch-size 64]
+
+One model size (the lab's: word level, 8k vocabularies, 256-d embeddings, GRU
+1024 encoder and decoder), one sample of training pairs (at most 20 words),
+several ways to feed and compile it. Each configuration trains two epochs on
+the sample; the first traces and warms up, the second is timed. Printed: real
+target tokens per second (end tokens included, padding not) and the ratio to
+the lab recipe measured in the same run, plus the share of computed target
+positions that are real tokens.
+
+Configurations:
+  lab        every batch padded to the corpus' longest pair, unmasked loss,
+             Adam 1e-3 (the course lab's recipe);
+  buckets    keras_s2s.train's input: batches of similar lengths (default
+             length buckets), masked loss and accuracy;
+  buckets+xla   the same, compiled with XLA (`jit_compile=True`);
+  fine-buckets  length buckets 2 tokens wide.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+import keras_s2s  # noqa: E402
+from keras_s2s.data import SentencePairs, load_corpus  # noqa: E402
+from keras_s2s.data.pipeline import make_dataset, teacher_forcing_arrays  # noqa: E402
+from keras_s2s.text import PAD_ID  # noqa: E402
+from keras_s2s.training import MaskedAccuracy, masked_loss  # noqa: E402
+
+LAB_SIZE = dict(architecture="gru", embedding_dim=256, hidden_dim=1024,
+                source_vocabulary_size=8000, target_vocabulary_size=8000)
+FINE_BUCKETS = tuple(range(4, 40, 2))
+
+
+def arrays(model, pairs):
+    return teacher_forcing_arrays(pairs.sources, pairs.targets,
+                                  source_encoder=model.source_encoder,
+                                  target_encoder=model.target_encoder)
+
+
+def lab_dataset(model, pairs, width, batch_size):
+    """Every batch padded to `width`, the corpus' longest pair (as the lab does)."""
+    dense = [column.to_tensor(default_value=PAD_ID, shape=[None, width])
+             for column in arrays(model, pairs)]
+    dataset = tf.data.Dataset.from_tensor_slices(((dense[0], dense[1]), dense[2]))
+    return dataset.shuffle(len(pairs), seed=0).batch(batch_size).prefetch(tf.data.AUTOTUNE)
+
+
+class EpochTimes(keras.callbacks.Callback):
+    def on_train_begin(self, logs=None):
+        self.seconds = []
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.start = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.seconds.append(time.perf_counter() - self.start)
+
+
+def timed_epoch(model, dataset):
+    """Seconds of the second of two epochs (the first traces and compiles)."""
+    times = EpochTimes()
+    model.fit(dataset, epochs=2, verbose=0, callbacks=[times])
+    return times.seconds[-1]
+
+
+def computed_target_positions(dataset):
+    return sum(int(tf.size(target)) for _, target in dataset)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pairs", type=int, default=2560,
+                        help="training pairs sampled from the corpus (one epoch each)")
+    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--configurations", default="lab,buckets,buckets+xla,fine-buckets")
+    args = parser.parse_args()
+
+    train = load_corpus("bible-spa-eng", max_words=20).train
+    keras.utils.set_random_seed(0)
+    vocabulary_model = keras_s2s.build_model(train, **LAB_SIZE)
+    sources, _, targets = arrays(vocabulary_model, train)
+    corpus_width = int(max(sources.bounding_shape()[1], targets.bounding_shape()[1]))
+    pick = np.random.default_rng(0).choice(len(train), size=min(args.pairs, len(train)),
+                                           replace=False)
+    sample = SentencePairs(sources=[train.sources[i] for i in pick],
+                           targets=[train.targets[i] for i in pick])
+    real_tokens = int(arrays(vocabulary_model, sample)[2].row_lengths().numpy().sum())
+    print(f"{len(sample):,} pairs, {real_tokens:,} real target tokens per epoch; "
+          f"the corpus' longest pair: {corpus_width} tokens.")
+
+    rows = []
+    for name in args.configurations.split(","):
+        keras.utils.set_random_seed(0)
+        model = keras_s2s.build_model(train, **LAB_SIZE)
+        encoders = dict(source_encoder=model.source_encoder, target_encoder=model.target_encoder,
+                        batch_size=args.batch_size, seed=0)
+        if name == "lab":
+            dataset = lab_dataset(model, sample, corpus_width, args.batch_size)
+            model.compile(optimizer=keras.optimizers.Adam(1e-3),
+                          loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+        elif name in ("buckets", "buckets+xla", "fine-buckets"):
+            boundaries = {"fine-buckets": FINE_BUCKETS}.get(name)
+            extra = {"bucket_boundaries": boundaries} if boundaries else {}
+            dataset = make_dataset(sample, **encoders, **extra)
+            model.compile(optimizer=keras.optimizers.Adam(2e-3, clipnorm=1.0),
+                          loss=masked_loss(), metrics=[MaskedAccuracy()],
+                          jit_compile=name.endswith("+xla"))
+        else:
+            raise SystemExit(f"unknown configuration {name!r}; choose from "
+                             "lab, buckets, buckets+xla, fine-buckets")
+        computed = computed_target_positions(dataset)
+        print(f"{name}: training two epochs...", flush=True)
+        seconds = timed_epoch(model, dataset)
+        rows.append((name, real_tokens / seconds, real_tokens / computed, seconds))
+
+    lab_rate = dict((row[0], row[1]) for row in rows).get("lab")
+    header = (f"{'configuration':16s} {'real tok/s':>10s} {'x lab':>6s} "
+              f"{'real share':>10s} {'epoch s':>8s}")
+    print("\n" + header + "\n" + "-" * len(header))
+    for name, rate, share, seconds in rows:
+        ratio = f"{rate / lab_rate:6.2f}" if lab_rate else "     -"
+        print(f"{name:16s} {rate:10,.0f} {ratio} {100 * share:9.0f}% {seconds:8.1f}")
+
+
+if __name__ == "__main__":
+    main()
