@@ -108,6 +108,9 @@ def main():
     parser.add_argument("--lab-sentences", type=int, default=4,
                         help="sentences for the slow per-token loops")
     parser.add_argument("--max-length", type=int, default=40)
+    parser.add_argument("--only", default="",
+                        help="comma-separated substrings: run only the (c)/(d) rows whose "
+                             "name contains one (the lab loops always run, as the baseline)")
     args = parser.parse_args()
 
     model = keras_s2s.load(args.model)
@@ -144,6 +147,9 @@ def main():
         ("(d) beam 8, batch 64", decoding.beam_search, 64, False, {"beam_width": 8}),
         ("(d) beam 8, batch 64, XLA", decoding.beam_search, 64, True, {"beam_width": 8}),
     ]
+    if args.only:
+        wanted = args.only.split(",")
+        configurations = [c for c in configurations if any(w in c[0] for w in wanted)]
     for name, search, batch_size, jit, options in configurations:
         count = 32 if batch_size == 1 else len(sentences)
         run = graph_search(model, search, max_length, jit, **options)

@@ -14,10 +14,10 @@ positions that are real tokens.
 Configurations:
   lab        every batch padded to the corpus' longest pair, unmasked loss,
              Adam 1e-3 (the course lab's recipe);
-  buckets    keras_s2s.train's input: batches of similar lengths (default
-             length buckets), masked loss and accuracy;
+  buckets    batches of similar lengths (length buckets 4 tokens wide, the
+             package's default until 2026-11-26), masked loss and accuracy;
   buckets+xla   the same, compiled with XLA (`jit_compile=True`);
-  fine-buckets  length buckets 2 tokens wide.
+  fine-buckets  length buckets 2 tokens wide (keras_s2s.train's default).
 """
 
 from __future__ import annotations
@@ -34,13 +34,18 @@ import tensorflow as tf  # noqa: E402
 
 import keras_s2s  # noqa: E402
 from keras_s2s.data import SentencePairs, load_corpus  # noqa: E402
-from keras_s2s.data.pipeline import make_dataset, teacher_forcing_arrays  # noqa: E402
+from keras_s2s.data.pipeline import (  # noqa: E402
+    DEFAULT_BUCKET_BOUNDARIES,
+    make_dataset,
+    teacher_forcing_arrays,
+)
 from keras_s2s.text import PAD_ID  # noqa: E402
 from keras_s2s.training import MaskedAccuracy, masked_loss  # noqa: E402
 
 LAB_SIZE = dict(architecture="gru", embedding_dim=256, hidden_dim=1024,
                 source_vocabulary_size=8000, target_vocabulary_size=8000)
-FINE_BUCKETS = tuple(range(4, 40, 2))
+COARSE_BUCKETS = (8, 12, 16, 20, 24, 28, 32, 40, 48, 64)
+FINE_BUCKETS = DEFAULT_BUCKET_BOUNDARIES
 
 
 def arrays(model, pairs):
@@ -111,9 +116,8 @@ def main():
             model.compile(optimizer=keras.optimizers.Adam(1e-3),
                           loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
         elif name in ("buckets", "buckets+xla", "fine-buckets"):
-            boundaries = {"fine-buckets": FINE_BUCKETS}.get(name)
-            extra = {"bucket_boundaries": boundaries} if boundaries else {}
-            dataset = make_dataset(sample, **encoders, **extra)
+            boundaries = FINE_BUCKETS if name == "fine-buckets" else COARSE_BUCKETS
+            dataset = make_dataset(sample, **encoders, bucket_boundaries=boundaries)
             model.compile(optimizer=keras.optimizers.Adam(2e-3, clipnorm=1.0),
                           loss=masked_loss(), metrics=[MaskedAccuracy()],
                           jit_compile=name.endswith("+xla"))
