@@ -14,10 +14,10 @@ positions that are real tokens.
 Configurations:
   lab        every batch padded to the corpus' longest pair, unmasked loss,
              Adam 1e-3 (the course lab's recipe);
-  buckets    batches of similar lengths (length buckets 4 tokens wide, the
-             package's default until 2026-11-26), masked loss and accuracy;
+  buckets    keras_s2s.train's input: batches of similar lengths (the
+             default length buckets, 4 tokens wide), masked loss and accuracy;
   buckets+xla   the same, compiled with XLA (`jit_compile=True`);
-  fine-buckets  length buckets 2 tokens wide (keras_s2s.train's default).
+  fine-buckets  length buckets 2 tokens wide.
 """
 
 from __future__ import annotations
@@ -44,8 +44,7 @@ from keras_s2s.training import MaskedAccuracy, masked_loss  # noqa: E402
 
 LAB_SIZE = dict(architecture="gru", embedding_dim=256, hidden_dim=1024,
                 source_vocabulary_size=8000, target_vocabulary_size=8000)
-COARSE_BUCKETS = (8, 12, 16, 20, 24, 28, 32, 40, 48, 64)
-FINE_BUCKETS = DEFAULT_BUCKET_BOUNDARIES
+FINE_BUCKETS = (*range(4, 42, 2), 48, 56, 64)
 
 
 def arrays(model, pairs):
@@ -116,7 +115,7 @@ def main():
             model.compile(optimizer=keras.optimizers.Adam(1e-3),
                           loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
         elif name in ("buckets", "buckets+xla", "fine-buckets"):
-            boundaries = FINE_BUCKETS if name == "fine-buckets" else COARSE_BUCKETS
+            boundaries = FINE_BUCKETS if name == "fine-buckets" else DEFAULT_BUCKET_BOUNDARIES
             dataset = make_dataset(sample, **encoders, bucket_boundaries=boundaries)
             model.compile(optimizer=keras.optimizers.Adam(2e-3, clipnorm=1.0),
                           loss=masked_loss(), metrics=[MaskedAccuracy()],

@@ -19,12 +19,8 @@ import tensorflow as tf
 
 from keras_s2s.text import END_ID, PAD_ID, START_ID, SentenceEncoder
 
-# Upper bounds (in tokens) of the length buckets; longer pairs share the last
-# bucket. Two tokens wide up to 40 (sentences of up to ~30 words), so 96% of the
-# target positions computed are real tokens on the bundled corpus (91% with
-# 4-token buckets, 50% padding to the longest pair as the course lab does):
-# benchmarks/training_speed.py measured +6% training tokens/s over 4-token buckets.
-DEFAULT_BUCKET_BOUNDARIES = (*range(4, 42, 2), 48, 56, 64)
+# Upper bounds (in tokens) of the length buckets; longer pairs share the last bucket.
+DEFAULT_BUCKET_BOUNDARIES = (8, 12, 16, 20, 24, 28, 32, 40, 48, 64)
 
 
 def teacher_forcing_arrays(
