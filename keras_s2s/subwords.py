@@ -26,37 +26,43 @@ SUFFIX_MARKER = "##"
 def learn_wordpiece_vocabulary(
     word_counts: Mapping[str, int], *, max_size: int, reserved_tokens: list[str]
 ) -> list[str]:
-    """Learns at most `max_size` tokens (reserved ones first) from word counts.
+    """Learns `max_size` tokens (reserved ones first) from word counts, or all
+    the learner finds when the texts hold fewer.
 
     Uses tensorflow-text's WordPiece learner (the one behind its
     `bert_vocab_from_dataset`) on our own word counts, so the pieces match the
-    words our tokeniser produces. Every character seen in training is kept as
-    a piece, so any word made of known characters can be spelled.
+    words our tokeniser produces. Every character seen in training is kept, bare
+    and as a `##` suffix, so any word made of known characters can be spelled.
+
+    The learner picks pieces by a whole-number count threshold, so the sizes it
+    can reach jump (on the bundled corpus a 5k request came back with ~2k). We
+    ask it for more pieces than needed and keep the characters plus its most
+    frequent pieces, which hits `max_size` exactly.
     """
     counts = collections.Counter(word_counts)
     for token in reserved_tokens:
         counts.pop(token, None)
     word_counts = sorted(counts.items())  # sorted: the same vocabulary on every run
-
-    def learn(target_size):
-        tokens = learner.learn(
-            word_counts, target_size, list(reserved_tokens),
-            lower_thresh=1,  # small corpora: allow pieces seen only a few times
-            joiner=SUFFIX_MARKER,
-        )
-        return list(dict.fromkeys(tokens))
-
-    tokens = learn(max_size)
-    # The learner adds every single character (bare and as a suffix) on top of
-    # its target, so it can overshoot: ask once more for that much less.
-    if len(tokens) > max_size:
-        tokens = learn(max(len(reserved_tokens) + 1, 2 * max_size - len(tokens)))
-    if len(tokens) > max_size:
+    characters = sorted({character for word, _ in word_counts for character in word})
+    essential = list(dict.fromkeys(
+        [*reserved_tokens, *characters, *(SUFFIX_MARKER + c for c in characters)]
+    ))
+    if len(essential) > max_size:
         raise ValueError(
-            f"A WordPiece vocabulary needs at least {len(tokens)} tokens for these texts "
-            f"(one per character seen, bare and as a suffix); max_size is {max_size}."
+            f"A WordPiece vocabulary needs at least {len(essential)} tokens for these texts "
+            f"(the reserved ones, and one per character seen, bare and as a suffix); "
+            f"max_size is {max_size}."
         )
-    return tokens
+    learned = learner.learn(
+        word_counts, 2 * max_size, list(reserved_tokens),
+        lower_thresh=1,  # small corpora: allow pieces seen only a few times
+        joiner=SUFFIX_MARKER,
+    )
+    # After the reserved tokens and characters, the learner lists its pieces
+    # most frequent first: keep as many of those as fit.
+    kept = set(essential)
+    pieces = [token for token in dict.fromkeys(learned) if token not in kept]
+    return essential + pieces[: max_size - len(essential)]
 
 
 class WordpieceSplitter:

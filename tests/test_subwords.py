@@ -55,7 +55,8 @@ def test_a_character_never_seen_makes_its_word_unknown():
 
 def test_max_length_counts_pieces():
     _, encoder = _encoder(max_length=3)
-    pieces = encoder.tokens(tf.constant(["bendijeron bendijeron"]))[0].numpy()
+    # "bendecid" was never seen whole: each is spelled in 2+ pieces.
+    pieces = encoder.tokens(tf.constant(["bendecid bendecid"]))[0].numpy()
     assert len(pieces) == 3
 
 
@@ -103,3 +104,24 @@ def test_wordpiece_export_serves_cold_with_tensorflow_text(wordpiece_model, tmp_
     version = keras_s2s.export(model, tmp_path / "wordpiece")
     served = serve_cold(version, sources)["translation"]
     assert served == keras_s2s.translate(sources, model, method="beam")
+
+
+def test_vocabulary_fills_the_requested_size_and_keeps_every_character():
+    # Many distinct words from a few syllables: far more candidate pieces than
+    # the size asked for, so the vocabulary must come out exactly that size.
+    rng = np.random.default_rng(0)
+    syllables = ["ben", "di", "je", "ron", "hi", "jo", "is", "ra", "el", "luz", "ma", "ño"]
+    words = {"".join(rng.choice(syllables, size=rng.integers(1, 5))): int(rng.integers(1, 50))
+             for _ in range(3000)}
+    vocabulary = Vocabulary.build(
+        [" ".join([word] * count) for word, count in words.items()],
+        lowercase=True, max_size=120, tokenization="wordpiece")
+    assert len(vocabulary) == 120
+    assert tuple(vocabulary.tokens[:4]) == RESERVED_TOKENS
+    characters = {character for word in words for character in word}
+    assert characters <= set(vocabulary.tokens)
+    assert {"##" + character for character in characters} <= set(vocabulary.tokens)
+    encoder = SentenceEncoder(vocabulary, lowercase=True, max_length=64,
+                              tokenization="wordpiece")
+    ids = encoder.encode(tf.constant(list(words)[:200])).flat_values.numpy()
+    assert UNKNOWN_ID not in ids
