@@ -91,8 +91,8 @@ def export(
         beam_width, length_penalty: beam search settings (also for n-best).
         n_best: hypotheses returned by the `translate_n_best` signature
             (at most `beam_width`).
-        max_length: fixed maximum translation length; default per batch, as in
-            `keras_s2s.translate`.
+        max_length: fixed maximum translation length; default per sentence (twice
+            its source length plus 10), as in `keras_s2s.translate`.
 
     Returns:
         The version directory written, e.g. `saved_models/spa_eng/1`.
