@@ -141,3 +141,31 @@ def test_bad_decoding_options_name_the_argument(trained, options, name):
     model, _, _ = trained
     with pytest.raises(ValueError, match=name):
         keras_s2s.translate("uno", model, **options)
+
+
+@pytest.mark.parametrize("method", ["greedy", "beam"])
+def test_each_sentence_stops_at_its_own_limit_whatever_its_batch(method):
+    # A model that can never produce the end token runs every sentence to its
+    # limit: twice its source tokens plus 10, not twice the batch's longest.
+    import keras
+    import tensorflow as tf
+
+    from keras_s2s.data import synthetic_pairs
+    from keras_s2s.text import END_ID
+    from keras_s2s.translator import Translator
+
+    keras.utils.set_random_seed(0)
+    model = keras_s2s.build_model(synthetic_pairs(200, seed=3), architecture="gru",
+                                  embedding_dim=8, hidden_dim=8)
+    kernel, bias = model.output_projection.get_weights()
+    bias[END_ID] = -1e4
+    model.output_projection.set_weights([kernel, bias])
+    short, long = "uno", "uno dos tres cuatro cinco seis siete ocho nueve"
+    translator = Translator(model, method=method, beam_width=3)
+    together = translator.search(tf.constant([short, long]))
+    alone = translator.search(tf.constant([short]))
+    assert together["lengths"].numpy()[:, 0].tolist() == [2 * 1 + 10, 2 * 9 + 10]
+    assert alone["lengths"].numpy()[0, 0] == 12
+    np.testing.assert_array_equal(together["ids"].numpy()[0, 0, :12], alone["ids"].numpy()[0, 0])
+    assert keras_s2s.translate([short, long], model, method=method)[0] == (
+        keras_s2s.translate(short, model, method=method))
