@@ -14,10 +14,17 @@ positions that are real tokens.
 Configurations:
   lab        every batch padded to the corpus' longest pair, unmasked loss,
              Adam 1e-3 (the course lab's recipe);
-  buckets    keras_s2s.train's input: batches of similar lengths (the
-             default length buckets, 4 tokens wide), masked loss and accuracy;
+  buckets    batches from length buckets 4 tokens wide (tf.data's
+             bucket_by_sequence_length), masked loss and accuracy (our
+             default until 2026-11-26);
   buckets+xla   the same, compiled with XLA (`jit_compile=True`);
-  fine-buckets  length buckets 2 tokens wide.
+  fine-buckets  length buckets 2 tokens wide;
+  sorted     keras_s2s.train's input: pairs sorted by length every epoch, cut
+             into batches of 64 (keras_s2s.data.batching), masked loss and
+             accuracy;
+  tokens     the same, but each batch as many pairs as fit in the lab's
+             target positions per batch (64 x the longest pair), so a step
+             computes as many positions as the lab's step, all of them real.
 """
 
 from __future__ import annotations
@@ -35,7 +42,7 @@ import tensorflow as tf  # noqa: E402
 import keras_s2s  # noqa: E402
 from keras_s2s.data import SentencePairs, load_corpus  # noqa: E402
 from keras_s2s.data.pipeline import (  # noqa: E402
-    DEFAULT_BUCKET_BOUNDARIES,
+    BUCKETS_4_TOKENS_WIDE,
     make_dataset,
     teacher_forcing_arrays,
 )
@@ -88,7 +95,7 @@ def main():
     parser.add_argument("--pairs", type=int, default=2560,
                         help="training pairs sampled from the corpus (one epoch each)")
     parser.add_argument("--batch-size", type=int, default=64)
-    parser.add_argument("--configurations", default="lab,buckets,buckets+xla,fine-buckets")
+    parser.add_argument("--configurations", default="lab,buckets,sorted,tokens")
     args = parser.parse_args()
 
     train = load_corpus("bible-spa-eng", max_words=20).train
@@ -114,15 +121,18 @@ def main():
             dataset = lab_dataset(model, sample, corpus_width, args.batch_size)
             model.compile(optimizer=keras.optimizers.Adam(1e-3),
                           loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
-        elif name in ("buckets", "buckets+xla", "fine-buckets"):
-            boundaries = FINE_BUCKETS if name == "fine-buckets" else DEFAULT_BUCKET_BOUNDARIES
-            dataset = make_dataset(sample, **encoders, bucket_boundaries=boundaries)
+        elif name in ("buckets", "buckets+xla", "fine-buckets", "sorted", "tokens"):
+            batching = "sorted" if name in ("sorted", "tokens") else "buckets"
+            boundaries = FINE_BUCKETS if name == "fine-buckets" else BUCKETS_4_TOKENS_WIDE
+            batch_tokens = args.batch_size * corpus_width if name == "tokens" else None
+            dataset = make_dataset(sample, **encoders, batching=batching,
+                                   bucket_boundaries=boundaries, batch_tokens=batch_tokens)
             model.compile(optimizer=keras.optimizers.Adam(2e-3, clipnorm=1.0),
                           loss=masked_loss(), metrics=[MaskedAccuracy()],
                           jit_compile=name.endswith("+xla"))
         else:
             raise SystemExit(f"unknown configuration {name!r}; choose from "
-                             "lab, buckets, buckets+xla, fine-buckets")
+                             "lab, buckets, buckets+xla, fine-buckets, sorted, tokens")
         computed = computed_target_positions(dataset)
         print(f"{name}: training two epochs...", flush=True)
         seconds = timed_epoch(model, dataset)

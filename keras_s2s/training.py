@@ -90,6 +90,8 @@ def train(
     *,
     epochs: int = 10,
     batch_size: int = 64,
+    batching: str = "buckets",
+    batch_tokens: int | None = None,
     learning_rate: float = 2e-3,
     clipnorm: float = 1.0,
     early_stopping_patience: int = 3,
@@ -113,6 +115,13 @@ def train(
         epochs: maximum number of epochs.
         batch_size: sentences per step over all replicas (the global batch);
             each of N replicas gets `batch_size / N` of them.
+        batching: `"buckets"` (4-token length buckets) or `"sorted"` (pairs
+            sorted by length every epoch: ~99% real target positions, full
+            batches; ~1.2x the tokens/second of buckets for a large GRU, but
+            the Transformer learned a synthetic task more slowly with it).
+            See `keras_s2s.data.make_dataset`.
+        batch_tokens: with `batching="sorted"`, batches of as many pairs as
+            fit in this many target positions instead of `batch_size` pairs.
         learning_rate, clipnorm: Adam's step size and gradient-norm clip.
         early_stopping_patience: epochs without validation improvement before
             stopping; the best weights are restored at the end.
@@ -149,12 +158,11 @@ def train(
         if getattr(model, "optimizer", None) is None or not model.compiled:
             compile_model(model, learning_rate=learning_rate, clipnorm=clipnorm)
     encoders = {"source_encoder": model.source_encoder, "target_encoder": model.target_encoder}
-    train_data = make_dataset(train_pairs, batch_size=batch_size, seed=seed, **encoders)
+    encoders.update(batch_size=batch_size, batching=batching, batch_tokens=batch_tokens)
+    train_data = make_dataset(train_pairs, seed=seed, **encoders)
     validation_data = None
     if validation_pairs is not None and len(validation_pairs) > 0:
-        validation_data = make_dataset(
-            validation_pairs, batch_size=batch_size, shuffle=False, **encoders
-        )
+        validation_data = make_dataset(validation_pairs, shuffle=False, **encoders)
     replicas = strategy.num_replicas_in_sync
     if replicas > 1 and verbose:
         print(f"Training on {replicas} replicas: global batch {batch_size}, "

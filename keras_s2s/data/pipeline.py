@@ -8,8 +8,10 @@ Each element is `((encoder_token_ids, decoder_token_ids), target_ids)`:
 
 so at every position the decoder is given the true previous word (teacher
 forcing) and asked for the next one. Batches group sentences of similar length
-(bucketing), so little compute goes to padding, and padding (id 0) is masked
-out of the loss and the accuracy by `keras_s2s.training`.
+(sorted by length every epoch, see `keras_s2s.data.batching`; or fixed
+length buckets),
+so little compute goes to padding, and padding (id 0) is masked out of the
+loss and the accuracy by `keras_s2s.training`.
 """
 
 from __future__ import annotations
@@ -17,10 +19,16 @@ from __future__ import annotations
 import numpy as np
 import tensorflow as tf
 
+from keras_s2s.data.batching import length_sorted_batches
 from keras_s2s.text import END_ID, PAD_ID, START_ID, SentenceEncoder
 
-# Upper bounds (in tokens) of the length buckets; longer pairs share the last bucket.
-DEFAULT_BUCKET_BOUNDARIES = (8, 12, 16, 20, 24, 28, 32, 40, 48, 64)
+# Upper bounds (in tokens) of 4-token-wide length buckets, for
+# `make_dataset(..., bucket_boundaries=BUCKETS_4_TOKENS_WIDE)`; longer pairs
+# share the last bucket.
+BUCKETS_4_TOKENS_WIDE = (8, 12, 16, 20, 24, 28, 32, 40, 48, 64)
+
+
+BATCHINGS = ("buckets", "sorted")
 
 
 def teacher_forcing_arrays(
@@ -53,7 +61,9 @@ def make_dataset(
     batch_size: int = 64,
     shuffle: bool = True,
     seed: int | None = 0,
-    bucket_boundaries=DEFAULT_BUCKET_BOUNDARIES,
+    batching: str = "buckets",
+    bucket_boundaries=BUCKETS_4_TOKENS_WIDE,
+    batch_tokens: int | None = None,
 ) -> tf.data.Dataset:
     """Builds the training (or validation) dataset.
 
@@ -64,8 +74,16 @@ def make_dataset(
         batch_size: sentences per batch.
         shuffle: reshuffle every epoch (off for evaluation).
         seed: shuffling seed, for reproducible runs.
-        bucket_boundaries: token-length bucket bounds; `None` pads every batch
-            to its own longest pair without bucketing.
+        batching: how pairs of similar length are grouped: `"buckets"`
+            (fixed length buckets, `bucket_boundaries`; each bucket ends with
+            a partial batch) or `"sorted"` (all pairs sorted by length anew
+            every epoch, cut into full batches of nearly equal lengths, in
+            random order; see `keras_s2s.data.batching`).
+        bucket_boundaries: the buckets' token-length upper bounds; `None`
+            makes random batches padded to their own longest pair.
+        batch_tokens: with `batching="sorted"`, batches of as many pairs as
+            fit in this many target positions (padding included) instead of
+            `batch_size` pairs: short pairs make big batches.
 
     Returns:
         A dataset of `((encoder_token_ids, decoder_token_ids), target_ids)`,
@@ -92,25 +110,36 @@ def make_dataset(
     # Cheap to keep the token ids in memory; cache so epochs after the first
     # skip the slicing work.
     dataset = dataset.cache()
-    if shuffle:
-        dataset = dataset.shuffle(len(pairs.sources), seed=seed, reshuffle_each_iteration=True)
     padded_shapes = (([None], [None]), [None])
     padding_values = ((PAD_ID, PAD_ID), PAD_ID)
-    if bucket_boundaries:
-        lengths = tf.maximum(sources.row_lengths(), targets.row_lengths()).numpy()
-        num_batches = count_bucketed_batches(lengths, bucket_boundaries, batch_size)
-        dataset = dataset.bucket_by_sequence_length(
-            element_length_func=_pair_length,
-            bucket_boundaries=list(bucket_boundaries),
-            bucket_batch_sizes=[batch_size] * (len(bucket_boundaries) + 1),
-            padded_shapes=padded_shapes,
-            padding_values=padding_values,
-        )
+    if batching not in BATCHINGS:
+        raise ValueError(f"batching must be one of {', '.join(map(repr, BATCHINGS))}; "
+                         f"got {batching!r}.")
+    if batch_tokens is not None and batching != "sorted":
+        raise ValueError(f"batch_tokens needs batching='sorted' (got batching={batching!r}).")
+    if batching == "sorted":
+        dataset, num_batches = length_sorted_batches(
+            dataset, target_lengths=targets.row_lengths().numpy(), batch_size=batch_size,
+            batch_tokens=batch_tokens, shuffle=shuffle, seed=seed)
     else:
-        num_batches = -(-len(pairs.sources) // batch_size)
-        dataset = dataset.padded_batch(
-            batch_size, padded_shapes=padded_shapes, padding_values=padding_values
-        )
+        if shuffle:
+            dataset = dataset.shuffle(len(pairs.sources), seed=seed,
+                                      reshuffle_each_iteration=True)
+        if bucket_boundaries:
+            lengths = tf.maximum(sources.row_lengths(), targets.row_lengths()).numpy()
+            num_batches = count_bucketed_batches(lengths, bucket_boundaries, batch_size)
+            dataset = dataset.bucket_by_sequence_length(
+                element_length_func=_pair_length,
+                bucket_boundaries=list(bucket_boundaries),
+                bucket_batch_sizes=[batch_size] * (len(bucket_boundaries) + 1),
+                padded_shapes=padded_shapes,
+                padding_values=padding_values,
+            )
+        else:
+            num_batches = -(-len(pairs.sources) // batch_size)
+            dataset = dataset.padded_batch(
+                batch_size, padded_shapes=padded_shapes, padding_values=padding_values
+            )
     # Bucketing hides the epoch length from Keras (no progress-bar total, and a
     # "ran out of data" warning); we know it, so state it.
     dataset = dataset.apply(tf.data.experimental.assert_cardinality(num_batches))
