@@ -117,7 +117,8 @@ def train(
             each of N replicas gets `batch_size / N` of them.
         batching: `"buckets"` (4-token length buckets) or `"sorted"` (pairs
             sorted by length every epoch: ~99% real target positions, full
-            batches; ~1.2x the tokens/second of buckets for a large GRU, but
+            batches; 1.1x the tokens/second of buckets for a large GRU,
+            1.3x with `batch_tokens`, in benchmarks/training_speed.py; but
             the Transformer learned a synthetic task more slowly with it).
             See `keras_s2s.data.make_dataset`.
         batch_tokens: with `batching="sorted"`, batches of as many pairs as
