@@ -80,6 +80,13 @@ def _parser() -> argparse.ArgumentParser:
         ("--seed", int, "random seed"),
     ):
         fit.add_argument(flag, type=kind, default=_UNSET, help=text)
+    fit.add_argument("--batching", choices=["buckets", "sorted"], default=_UNSET,
+                     help="how pairs of similar length are batched: buckets (tf.data length "
+                     "buckets, default) or sorted (sorted by length every epoch, ~99%% real "
+                     "tokens; faster for large RNNs)")
+    fit.add_argument("--batch-tokens", type=int, default=_UNSET,
+                     help="with --batching sorted: each batch as many pairs as fit in this "
+                     "many target tokens, instead of --batch-size pairs")
     fit.add_argument("--output", default="model.keras", help="where to save (default model.keras)")
     fit.add_argument("--backup-dir", default=_UNSET,
                      help="resume directory: rerun the same command after a crash to continue")
@@ -170,7 +177,8 @@ def _train(args):
               "target tokens.")
         started = time.monotonic()
         keras_s2s.train(model, train_pairs, validation_pairs, **_options(args, [
-            "epochs", "batch_size", "learning_rate", "time_budget_seconds", "seed", "backup_dir",
+            "epochs", "batch_size", "batching", "batch_tokens", "learning_rate",
+            "time_budget_seconds", "seed", "backup_dir",
         ]))
     print(f"Trained in {time.monotonic() - started:.0f} s.")
     if not is_chief(strategy):

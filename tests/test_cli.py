@@ -51,6 +51,34 @@ def test_bad_option_value_is_reported(tmp_path, pairs_file, capsys):
     assert code == 2 and "hidden_dim" in capsys.readouterr().err
 
 
+def test_batching_options_reach_train(pairs_file, tmp_path, monkeypatch):
+    import keras_s2s
+
+    seen = {}
+
+    class Stop(Exception):
+        pass
+
+    def fake_train(model, train_pairs, validation_pairs, **options):
+        seen.update(options)
+        raise Stop
+
+    monkeypatch.setattr(keras_s2s, "train", fake_train)
+    with pytest.raises(Stop):
+        main(["train", "--data", str(pairs_file), "--embedding-dim", "8", "--hidden-dim", "8",
+              "--batching", "sorted", "--batch-tokens", "48",
+              "--output", str(tmp_path / "x.keras")])
+    assert seen["batching"] == "sorted" and seen["batch_tokens"] == 48
+
+
+def test_batch_tokens_without_sorted_batching_is_a_one_line_error(pairs_file, tmp_path, capsys):
+    code = main(["train", "--data", str(pairs_file), "--embedding-dim", "8", "--hidden-dim", "8",
+                 "--epochs", "1", "--batch-tokens", "48", "--output", str(tmp_path / "x.keras")])
+    err = capsys.readouterr().err
+    assert code == 2 and "batch_tokens" in err and "sorted" in err
+    assert len(err.strip().splitlines()) == 1
+
+
 def test_export_command_writes_versions(trained, tmp_path, capsys):
     _, _, path = trained
     base = tmp_path / "saved_models" / "numbers"
