@@ -352,3 +352,47 @@ def test_per_row_limits_equal_each_row_alone_with_its_limit():
         assert (together.ids.numpy()[row, :, limit:] == PAD).all()
         for got, want in zip(together[1:], alone[1:]):
             np.testing.assert_allclose(got.numpy()[row], want.numpy()[0], rtol=1e-5)
+
+
+def _hashed_prefix_step(memory):
+    """Logits that depend on the row and on the whole prefix (through a hash
+    of it carried in the state), so beams of one row really diverge."""
+    table_size = memory.shape[1]
+
+    def step_fn(token_ids, state):
+        table, prefix_hash = state
+        logits = tf.gather(table, prefix_hash, batch_dims=1)  # (n, vocab)
+        return logits, (table, (prefix_hash * 7 + token_ids + 1) % table_size)
+
+    return step_fn
+
+
+@pytest.mark.parametrize("alpha", [0.0, 0.6, 1.0])
+@pytest.mark.parametrize("num_results", [1, 2, 4])
+def test_dropping_doomed_beams_never_changes_the_results(alpha, num_results):
+    rng = np.random.default_rng(int(alpha * 10) + num_results)
+    rows = 64
+    memory = (rng.normal(size=(rows, 13, 7)) * 1.5).astype("float32")
+    memory[:, :, 3] += rng.normal(size=(rows, 13)).astype("float32")  # end token, id 3
+    state = (tf.constant(memory), tf.zeros([rows], tf.int32))
+    limits = tf.constant(rng.integers(1, 8, size=rows), tf.int32)
+    computed = []
+
+    def counting_step(token_ids, state):
+        computed.append(int(token_ids.shape[0]))
+        return _hashed_prefix_step(memory)(token_ids, state)
+
+    results = {}
+    for compact in (True, False):
+        computed.clear()
+        results[compact] = beam_search(counting_step, state, start_id=2, end_id=3, max_length=7,
+                                       beam_width=4, length_penalty=alpha,
+                                       num_results=num_results, max_lengths=limits,
+                                       compact=compact)
+        results[compact, "work"] = sum(computed)
+    live, fixed = results[True], results[False]
+    np.testing.assert_array_equal(live.ids.numpy(), fixed.ids.numpy())
+    np.testing.assert_array_equal(live.lengths.numpy(), fixed.lengths.numpy())
+    np.testing.assert_allclose(live.scores.numpy(), fixed.scores.numpy(), rtol=1e-6)
+    np.testing.assert_allclose(live.log_probs.numpy(), fixed.log_probs.numpy(), rtol=1e-6)
+    assert results[True, "work"] < results[False, "work"]
