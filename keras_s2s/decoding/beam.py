@@ -70,10 +70,11 @@ def beam_search(
 
     Args:
         step_fn: `(token_ids int32 [n], state) -> (logits [n, vocab], state)`,
-            called with `n = batch * beam_width`.
+            called with `n` beams: `batch * beam_width` in the fixed-shape
+            loop, only the live ones (any number) with `compact`.
         initial_state: a nest of tensors, first dimension the batch. Every
-            tensor is repeated `beam_width` times along axis 0, so row b's beams
-            are the contiguous rows `b * beam_width ...`.
+            tensor is gathered along axis 0 to follow the beams (encoder
+            outputs and masks included), so each beam sees its own row's.
         start_id, end_id, pad_id: special token ids, as in `greedy_search`.
         max_length: maximum generated tokens and the output's time dimension (a
             Python int keeps shapes static, for `jit_compile=True`).
@@ -135,43 +136,35 @@ def beam_search(
     # The largest length penalty each row's hypotheses can get.
     max_penalties = length_penalty_of(row_limits, length_penalty)  # (batch,)
 
-    # Every row is searched until the whole batch is settled (fixed shapes).
-    rows = tf.range(batch)
-
-    def settled_rows(rows, live_log_probs, done_scores):
+    def keep_going(step, tokens, state, live_log_probs, live_ids, done_scores, *_):
         # A row is settled when its num_results-th finished score is at least
         # the best score any live beam could still reach. Log-probs only fall
         # as a beam grows, and the penalty only grows with length, so that
         # bound is the live log-prob divided by the penalty at the row's limit
         # (alpha = 0: the live log-prob itself). A row with no live beam left
         # (past its limit) is settled too. Settled rows cannot change.
-        best_live = tf.reduce_max(live_log_probs, axis=1)  # (rows,)
-        best_reachable = best_live / tf.gather(max_penalties, rows)
-        return (done_scores[:, num_results - 1] >= best_reachable) | (best_live <= NEG_INF / 2)
-
-    def keep_going(step, tokens, state, rows, live_log_probs, live_ids,
-                   done_scores, done_log_probs, done_lengths, done_ids):
-        settled = settled_rows(rows, live_log_probs, tf.gather(done_scores, rows))
+        best_live = tf.reduce_max(live_log_probs, axis=1)  # (batch,)
+        settled = ((done_scores[:, num_results - 1] >= best_live / max_penalties)
+                   | (best_live <= NEG_INF / 2))
         return (step < max_length) & ~tf.reduce_all(settled)
 
-    def one_step(step, tokens, state, rows, live_log_probs, live_ids,
+    def one_step(step, tokens, state, live_log_probs, live_ids,
                  done_scores, done_log_probs, done_lengths, done_ids):
-        n = tf.shape(rows)[0]  # rows being searched
         logits, state = step_fn(tokens, state)
-        log_probs = tf.nn.log_softmax(tf.cast(logits, tf.float32))  # (n * beam, vocab)
+        log_probs = tf.nn.log_softmax(tf.cast(logits, tf.float32))  # (batch * beam, vocab)
         vocab = tf.shape(log_probs)[-1]
-        log_probs = tf.reshape(log_probs, [n, beam_width, vocab])
-        candidates = live_log_probs[:, :, None] + log_probs  # (n, beam, vocab)
-        candidates = tf.reshape(candidates, [n, beam_width * vocab])
+        log_probs = tf.reshape(log_probs, [batch, beam_width, vocab])
+        candidates = live_log_probs[:, :, None] + log_probs  # (batch, beam, vocab)
+        candidates = tf.reshape(candidates, [batch, beam_width * vocab])
         # 2 * beam candidates: at most one per beam ends (its end token), so at
         # least beam_width remain to stay live.
         top_log_probs, flat_index = tf.math.top_k(candidates, k=2 * beam_width)
-        origin = flat_index // vocab  # (n, 2 * beam): the live beam each extends
+        origin = flat_index // vocab  # (batch, 2 * beam): the live beam each extends
         token = flat_index % vocab
         candidate_ids = write_at(tf.gather(live_ids, origin, batch_dims=1), step, token)
         length = step + 1
         is_end = tf.equal(token, end_id)
-        at_limit = length >= tf.gather(row_limits, rows)[:, None]  # (n, 1)
+        at_limit = length >= row_limits[:, None]  # (batch, 1)
         # A candidate retires only if it ranks in the top beam_width, i.e. it
         # would have been in the beam; so beam_width=1 is greedy search. At
         # the row's limit every such candidate retires, cut, as a finished one.
@@ -181,20 +174,12 @@ def beam_search(
 
         # Finished: merge the newly retired with the frozen ones, keep the best.
         new_scores = top_log_probs / length_penalty_of(length, length_penalty)
-        merged = _top(
-            tf.concat([tf.gather(done_scores, rows),
-                       tf.where(finishes, new_scores, NEG_INF)], axis=1),
+        done_scores, done_log_probs, done_lengths, done_ids = _top(
+            tf.concat([done_scores, tf.where(finishes, new_scores, NEG_INF)], axis=1),
             beam_width,
-            tf.concat([tf.gather(done_log_probs, rows),
-                       tf.where(finishes, top_log_probs, NEG_INF)], axis=1),
-            tf.concat([tf.gather(done_lengths, rows),
-                       tf.fill(tf.shape(token), length)], axis=1),
-            tf.concat([tf.gather(done_ids, rows), candidate_ids], axis=1),  # (n, 3 beam, L)
-        )
-        at = rows[:, None]
-        done_scores, done_log_probs, done_lengths, done_ids = (
-            tf.tensor_scatter_nd_update(full, at, part)
-            for full, part in zip((done_scores, done_log_probs, done_lengths, done_ids), merged)
+            tf.concat([done_log_probs, tf.where(finishes, top_log_probs, NEG_INF)], axis=1),
+            tf.concat([done_lengths, tf.fill(tf.shape(token), length)], axis=1),
+            tf.concat([done_ids, candidate_ids], axis=1),  # (batch, 3 beam, L)
         )
 
         # Live: the best candidates that did not end (an end token never goes on).
@@ -203,17 +188,17 @@ def beam_search(
             tf.where(is_end | at_limit, NEG_INF, top_log_probs), beam_width, origin, token,
             candidate_ids,
         )
-        # Every state tensor follows its beam: (n * beam, ...) rows re-ordered.
-        beam_rows = tf.reshape(tf.range(n)[:, None] * beam_width + origin, [-1])
+        # Every state tensor follows its beam: (batch * beam, ...) rows re-ordered.
+        beam_rows = tf.reshape(tf.range(batch)[:, None] * beam_width + origin, [-1])
         state = tf.nest.map_structure(lambda t: tf.gather(t, beam_rows), state)
-        tokens = tf.reshape(token, [-1])  # (n * beam,)
-        return (step + 1, tokens, state, rows, live_log_probs, live_ids,
+        tokens = tf.reshape(token, [-1])  # (batch * beam,)
+        return (step + 1, tokens, state, live_log_probs, live_ids,
                 done_scores, done_log_probs, done_lengths, done_ids)
 
-    loop_vars = (tf.constant(0), tokens, state, rows, live_log_probs, live_ids,
+    loop_vars = (tf.constant(0), tokens, state, live_log_probs, live_ids,
                  done_scores, done_log_probs, done_lengths, done_ids)
     outputs = tf.while_loop(keep_going, one_step, loop_vars)
-    return _results(*outputs[6:], num_results)
+    return _results(*outputs[5:], num_results)
 
 
 def _results(done_scores, done_log_probs, done_lengths, done_ids, num_results):
