@@ -22,7 +22,6 @@ from __future__ import annotations
 import tensorflow as tf
 
 from keras_s2s.decoding.common import (
-    BeamSearchResult,
     batch_size_of,
     inside_xla,
     length_penalty_of,
@@ -32,24 +31,20 @@ from keras_s2s.decoding.common import (
     validate_max_length,
     write_at,
 )
+from keras_s2s.decoding.finished import (
+    NEG_INF,
+    as_result,
+    can_still_win,
+    empty_finished_set,
+    retire,
+    top_columns,
+)
 from keras_s2s.decoding.live_beams import search_live_beams
-
-# Score of an empty slot. Finite, so `NEG_INF - NEG_INF` never makes a NaN.
-NEG_INF = -1e9
 
 
 def _tile_per_beam(state, beam_width):
     # (batch, ...) -> (batch * beam, ...): row b's beams are rows b*beam .. b*beam+beam-1.
     return tf.nest.map_structure(lambda t: tf.repeat(t, beam_width, axis=0), state)
-
-
-def _top(scores, k, *tensors):
-    """The k best columns of `scores` [batch, n] and the same columns of `tensors`.
-
-    Ties go to the lower column, so hypotheses already kept win over new equals.
-    """
-    top_scores, index = tf.math.top_k(scores, k=k)
-    return (top_scores, *[tf.gather(t, index, batch_dims=1) for t in tensors])
 
 
 def beam_search(
@@ -114,42 +109,31 @@ def beam_search(
     if compact is None:
         compact = not inside_xla()
     if compact:
-        done = search_live_beams(
+        finished = search_live_beams(
             step_fn, initial_state, start_id=start_id, end_id=end_id, max_length=max_length,
             beam_width=beam_width, length_penalty=length_penalty, num_results=num_results,
             pad_id=pad_id, row_limits=row_limits, batch=batch)
-        return _results(*done, num_results)
+        return as_result(finished, num_results)
     state = _tile_per_beam(initial_state, beam_width)
-    buffer_shape = tf.stack([batch, beam_width, max_length])
-    pad = tf.constant(pad_id, tf.int32)
 
     # Only beam 0 is live at first: the others would be copies of it.
     live_log_probs = tf.tile(  # (batch, beam)
         tf.constant([[0.0] + [NEG_INF] * (beam_width - 1)]), tf.stack([batch, 1])
     )
-    live_ids = tf.fill(buffer_shape, pad)  # (batch, beam, max_length)
+    live_ids = tf.fill(tf.stack([batch, beam_width, max_length]),
+                       tf.constant(pad_id, tf.int32))  # (batch, beam, max_length)
     tokens = tf.fill([batch * beam_width], tf.constant(start_id, tf.int32))
-    done_scores = tf.fill([batch, beam_width], NEG_INF)
-    done_log_probs = tf.fill([batch, beam_width], NEG_INF)
-    done_lengths = tf.zeros([batch, beam_width], tf.int32)
-    done_ids = tf.fill(buffer_shape, pad)
+    finished = empty_finished_set(batch, beam_width, max_length, pad_id)
     # The largest length penalty each row's hypotheses can get.
     max_penalties = length_penalty_of(row_limits, length_penalty)  # (batch,)
 
-    def keep_going(step, tokens, state, live_log_probs, live_ids, done_scores, *_):
-        # A row is settled when its num_results-th finished score is at least
-        # the best score any live beam could still reach. Log-probs only fall
-        # as a beam grows, and the penalty only grows with length, so that
-        # bound is the live log-prob divided by the penalty at the row's limit
-        # (alpha = 0: the live log-prob itself). A row with no live beam left
-        # (past its limit) is settled too. Settled rows cannot change.
-        best_live = tf.reduce_max(live_log_probs, axis=1)  # (batch,)
-        settled = ((done_scores[:, num_results - 1] >= best_live / max_penalties)
-                   | (best_live <= NEG_INF / 2))
-        return (step < max_length) & ~tf.reduce_all(settled)
+    def keep_going(step, tokens, state, live_log_probs, live_ids, finished):
+        # Every row is searched until no live beam of any row can still win
+        # (a row past its limit has no live beam). Settled rows cannot change.
+        return (step < max_length) & tf.reduce_any(
+            can_still_win(live_log_probs, finished[0], max_penalties, num_results))
 
-    def one_step(step, tokens, state, live_log_probs, live_ids,
-                 done_scores, done_log_probs, done_lengths, done_ids):
+    def one_step(step, tokens, state, live_log_probs, live_ids, finished):
         logits, state = step_fn(tokens, state)
         log_probs = tf.nn.log_softmax(tf.cast(logits, tf.float32))  # (batch * beam, vocab)
         vocab = tf.shape(log_probs)[-1]
@@ -162,56 +146,20 @@ def beam_search(
         origin = flat_index // vocab  # (batch, 2 * beam): the live beam each extends
         token = flat_index % vocab
         candidate_ids = write_at(tf.gather(live_ids, origin, batch_dims=1), step, token)
-        length = step + 1
-        is_end = tf.equal(token, end_id)
-        at_limit = length >= row_limits[:, None]  # (batch, 1)
-        # A candidate retires only if it ranks in the top beam_width, i.e. it
-        # would have been in the beam; so beam_width=1 is greedy search. At
-        # the row's limit every such candidate retires, cut, as a finished one.
-        in_beam = tf.range(2 * beam_width) < beam_width  # (2 * beam,)
-        finishes = (is_end | at_limit) & in_beam
-        finishes &= top_log_probs > NEG_INF / 2  # never an empty slot
-
-        # Finished: merge the newly retired with the frozen ones, keep the best.
-        new_scores = top_log_probs / length_penalty_of(length, length_penalty)
-        done_scores, done_log_probs, done_lengths, done_ids = _top(
-            tf.concat([done_scores, tf.where(finishes, new_scores, NEG_INF)], axis=1),
-            beam_width,
-            tf.concat([done_log_probs, tf.where(finishes, top_log_probs, NEG_INF)], axis=1),
-            tf.concat([done_lengths, tf.fill(tf.shape(token), length)], axis=1),
-            tf.concat([done_ids, candidate_ids], axis=1),  # (batch, 3 beam, L)
-        )
+        finished, stops = retire(finished, top_log_probs, token, candidate_ids,
+                                 length=step + 1, row_limits=row_limits, end_id=end_id,
+                                 beam_width=beam_width, length_penalty=length_penalty)
 
         # Live: the best candidates that did not end (an end token never goes on).
         # A row at its limit keeps no live beam (nothing may grow past it).
-        live_log_probs, origin, token, live_ids = _top(
-            tf.where(is_end | at_limit, NEG_INF, top_log_probs), beam_width, origin, token,
-            candidate_ids,
+        live_log_probs, origin, token, live_ids = top_columns(
+            tf.where(stops, NEG_INF, top_log_probs), beam_width, origin, token, candidate_ids,
         )
         # Every state tensor follows its beam: (batch * beam, ...) rows re-ordered.
         beam_rows = tf.reshape(tf.range(batch)[:, None] * beam_width + origin, [-1])
         state = tf.nest.map_structure(lambda t: tf.gather(t, beam_rows), state)
         tokens = tf.reshape(token, [-1])  # (batch * beam,)
-        return (step + 1, tokens, state, live_log_probs, live_ids,
-                done_scores, done_log_probs, done_lengths, done_ids)
+        return step + 1, tokens, state, live_log_probs, live_ids, finished
 
-    loop_vars = (tf.constant(0), tokens, state, live_log_probs, live_ids,
-                 done_scores, done_log_probs, done_lengths, done_ids)
-    outputs = tf.while_loop(keep_going, one_step, loop_vars)
-    return _results(*outputs[5:], num_results)
-
-
-def _results(done_scores, done_log_probs, done_lengths, done_ids, num_results):
-    """The finished set (sorted best first) as a `BeamSearchResult`."""
-    # A row with fewer than num_results possible hypotheses (e.g. most tokens
-    # masked to -inf) keeps empty slots: length 0, all pad_id, -inf scores.
-    empty = tf.equal(done_lengths, 0)
-    done_scores = tf.where(empty, -float("inf"), done_scores)
-    done_log_probs = tf.where(empty, -float("inf"), done_log_probs)
-    # `_top` keeps the finished set sorted, best first.
-    return BeamSearchResult(
-        ids=done_ids[:, :num_results],
-        lengths=done_lengths[:, :num_results],
-        log_probs=done_log_probs[:, :num_results],
-        scores=done_scores[:, :num_results],
-    )
+    loop_vars = (tf.constant(0), tokens, state, live_log_probs, live_ids, finished)
+    return as_result(tf.while_loop(keep_going, one_step, loop_vars)[-1], num_results)

@@ -24,24 +24,22 @@ from __future__ import annotations
 import tensorflow as tf
 
 from keras_s2s.decoding.common import length_penalty_of, with_free_batch_axis, write_at
-
-# Score of an empty slot, as in beam.py: finite, so differences never make NaNs.
-NEG_INF = -1e9
+from keras_s2s.decoding.finished import (
+    NEG_INF,
+    can_still_win,
+    empty_finished_set,
+    retire,
+)
 
 
 def search_live_beams(step_fn, initial_state, *, start_id, end_id, max_length, beam_width,
                       length_penalty, num_results, pad_id, row_limits, batch):
     """The beam loop over live, undoomed beams; arguments as `beam_search`'s.
 
-    Returns the finished set `(scores, log_probs, lengths, ids)`, each
-    `[batch, beam_width, ...]`, sorted best first.
+    Returns the finished set (see `keras_s2s.decoding.finished`).
     """
     max_penalties = length_penalty_of(row_limits, length_penalty)  # (batch,)
-    buffer_shape = tf.stack([batch, beam_width, max_length])
-    done_scores = tf.fill([batch, beam_width], NEG_INF)
-    done_log_probs = tf.fill([batch, beam_width], NEG_INF)
-    done_lengths = tf.zeros([batch, beam_width], tf.int32)
-    done_ids = tf.fill(buffer_shape, tf.constant(pad_id, tf.int32))
+    finished = empty_finished_set(batch, beam_width, max_length, pad_id)
 
     # The computed beams (m of them): which row and which of its slots each is,
     # its log-probability and tokens so far, its next input token and state.
@@ -52,11 +50,11 @@ def search_live_beams(step_fn, initial_state, *, start_id, end_id, max_length, b
     tokens = tf.fill([batch], tf.constant(start_id, tf.int32))
 
     def keep_going(step, tokens, state, beam_row, beam_slot, beam_log_probs, beam_ids,
-                   *done):
+                   finished):
         return (step < max_length) & (tf.shape(beam_row)[0] > 0)
 
     def one_step(step, tokens, state, beam_row, beam_slot, beam_log_probs, beam_ids,
-                 done_scores, done_log_probs, done_lengths, done_ids):
+                 finished):
         logits, state = step_fn(tokens, state)
         log_probs = tf.nn.log_softmax(tf.cast(logits, tf.float32))  # (m, vocab)
         # Two-stage top-k: a beam's best continuations, then the row's best of
@@ -80,44 +78,26 @@ def search_live_beams(step_fn, initial_state, *, start_id, end_id, max_length, b
         token = tf.gather_nd(beam_tokens, tf.stack([origin, flat % per_beam], axis=-1))
         candidate_ids = write_at(tf.gather(beam_ids, origin), step, token)  # (batch, 2b, L)
 
-        length = step + 1
-        is_end = tf.equal(token, end_id)
-        at_limit = length >= row_limits[:, None]  # (batch, 1)
-        in_beam = tf.range(2 * beam_width) < beam_width
-        finishes = (is_end | at_limit) & in_beam & (top_log_probs > NEG_INF / 2)
-        new_scores = top_log_probs / length_penalty_of(length, length_penalty)
-        scores, index = tf.math.top_k(
-            tf.concat([done_scores, tf.where(finishes, new_scores, NEG_INF)], axis=1),
-            k=beam_width)
-        done_scores = scores
-        done_log_probs = tf.gather(
-            tf.concat([done_log_probs, tf.where(finishes, top_log_probs, NEG_INF)], axis=1),
-            index, batch_dims=1)
-        done_lengths = tf.gather(
-            tf.concat([done_lengths, tf.fill(tf.shape(token), length)], axis=1),
-            index, batch_dims=1)
-        done_ids = tf.gather(tf.concat([done_ids, candidate_ids], axis=1), index, batch_dims=1)
+        finished, stops = retire(finished, top_log_probs, token, candidate_ids,
+                                 length=step + 1, row_limits=row_limits, end_id=end_id,
+                                 beam_width=beam_width, length_penalty=length_penalty)
 
-        # The next live beams: the best candidates that did not end, as in beam.py...
-        live_log_probs, kept = tf.math.top_k(
-            tf.where(is_end | at_limit, NEG_INF, top_log_probs), k=beam_width)
-        # ...of which only those that can still beat the row's results go on.
-        threshold = done_scores[:, num_results - 1]
-        can_win = (live_log_probs > NEG_INF / 2) & (
-            live_log_probs / max_penalties[:, None] > threshold[:, None])
+        # The next live beams: the best candidates that did not stop, as in
+        # beam.py, of which only those that can still win go on.
+        live_log_probs, kept = tf.math.top_k(tf.where(stops, NEG_INF, top_log_probs),
+                                             k=beam_width)
+        can_win = can_still_win(live_log_probs, finished[0], max_penalties, num_results)
         where = tf.cast(tf.where(can_win), tf.int32)  # (m', 2): row, new slot
         picked = tf.gather_nd(kept, where)  # each kept beam's candidate column
         at = tf.stack([where[:, 0], picked], axis=1)
         parents = tf.gather_nd(origin, at)
         state = tf.nest.map_structure(lambda t: tf.gather(t, parents), state)
         return (step + 1, tf.gather_nd(token, at), state, where[:, 0], where[:, 1],
-                tf.gather_nd(live_log_probs, where), tf.gather_nd(candidate_ids, at),
-                done_scores, done_log_probs, done_lengths, done_ids)
+                tf.gather_nd(live_log_probs, where), tf.gather_nd(candidate_ids, at), finished)
 
     loop_vars = (tf.constant(0), tokens, initial_state, beam_row, beam_slot, beam_log_probs,
-                 beam_ids, done_scores, done_log_probs, done_lengths, done_ids)
+                 beam_ids, finished)
     invariants = tf.nest.map_structure(lambda t: t.shape, loop_vars)
     invariants = (invariants[0], *tf.nest.map_structure(with_free_batch_axis, invariants[1:7]),
                   *invariants[7:])
-    outputs = tf.while_loop(keep_going, one_step, loop_vars, shape_invariants=invariants)
-    return outputs[7:]
+    return tf.while_loop(keep_going, one_step, loop_vars, shape_invariants=invariants)[-1]
