@@ -23,7 +23,7 @@ import tensorflow_text  # noqa: E402,F401
 
 import keras_s2s  # noqa: E402
 from keras_s2s.data import load_corpus  # noqa: E402
-from keras_s2s.serving import find_version_directory  # noqa: E402
+from keras_s2s.saved_model.client import find_version_directory  # noqa: E402
 
 
 def rate(function, batches) -> float:

@@ -26,9 +26,11 @@ _EXPORTS = {
     "attention_map": "keras_s2s.attention_maps",
     "plot_attention": "keras_s2s.attention_maps",
     "evaluate": "keras_s2s.evaluation",
-    # The module is `exporting`, not `export`: importing a submodule sets the
-    # package attribute of the same name, which would hide the function.
-    "export": "keras_s2s.exporting",
+    # The function lives in `saved_model.writer`, not in a module named
+    # `export`: importing a submodule sets the package attribute of the same
+    # name, which would hide the function.
+    "export": "keras_s2s.saved_model.writer",
+    "check_export": "keras_s2s.saved_model.check",
     "load": "keras_s2s.saving",
     "train": "keras_s2s.training",
     "translate": "keras_s2s.translation",

@@ -124,6 +124,15 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("--n-best", type=int, default=_UNSET,
                         help="results of the translate_n_best signature")
 
+    check = commands.add_parser(
+        "check-export", help="check a SavedModel export before deploying it",
+        description="Loads an export through TF Serving's C++ loader and TensorFlow's "
+        "Python loader, compares them, lists signatures, ops and GPU kernels, replays "
+        "the warm-up requests and times a batch. Exit code 1 if a check fails.",
+    )
+    check.add_argument("path", help="a model base path (its highest version) or a version "
+                       "directory")
+
     evaluate = commands.add_parser("evaluate", help="BLEU and chrF (sacrebleu) on a data set")
     evaluate.add_argument("--model", required=True,
                           help="a .keras model file or an exported SavedModel directory")
@@ -226,24 +235,35 @@ def _evaluate(args):
 
 
 def _export(args):
-    from keras_s2s.exporting import export
+    from keras_s2s.saved_model.writer import export
 
     options = _options(args, ["method", "beam_width", "length_penalty", "n_best"])
     print(f"Wrote {export(args.model, args.output, **options)}")
 
 
+def _check_export(args):
+    from keras_s2s.saved_model.check import check_export
+
+    report = check_export(args.path)
+    print(report)
+    if not report.ok:
+        print(f"keras-s2s check-export: {report.summary()}", file=sys.stderr)
+        return 1
+    print(report.summary())
+    return 0
+
+
 def main(argv=None) -> int:
     args = _parser().parse_args(argv)
     command = {"train": _train, "translate": _translate, "evaluate": _evaluate,
-               "export": _export}[args.command]
+               "export": _export, "check-export": _check_export}[args.command]
     from keras_s2s.data import DataFormatError
 
     try:
-        command(args)
+        return command(args) or 0
     except (DataFormatError, ValueError, TypeError, FileNotFoundError) as error:
         print(f"keras-s2s {args.command}: error: {error}", file=sys.stderr)
         return 2
-    return 0
 
 
 if __name__ == "__main__":

@@ -24,7 +24,6 @@ CHUNK_SIZE = 64
 DEFAULT_MODEL = "saved_models/spa_eng"
 
 _translators: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-_saved_models: dict = {}
 
 
 def _check_texts(texts) -> tuple[list[str], bool]:
@@ -71,12 +70,9 @@ def _resolve_model(model):
         model = _default_model_path()
     if isinstance(model, (str, os.PathLike)):
         if pathlib.Path(model).is_dir():
-            from keras_s2s.serving import SavedModelTranslator
+            from keras_s2s.saved_model.client import open_export
 
-            key = str(pathlib.Path(model).resolve())
-            if key not in _saved_models:
-                _saved_models[key] = SavedModelTranslator(model)
-            return _saved_models[key]
+            return open_export(model)
         from keras_s2s.saving import load
 
         return load(model)
@@ -159,7 +155,7 @@ def translate(
         >>> keras_s2s.translate("¿Dónde está?", model)
         'Where is it?'
     """
-    from keras_s2s.serving import SavedModelTranslator
+    from keras_s2s.saved_model.client import SavedModelTranslator
 
     texts, single = _check_texts(texts)
     model = _resolve_model(model)
@@ -198,7 +194,7 @@ def translate(
 
 def _translate_with_attention(texts, single, model, *, num_results, **options):
     from keras_s2s.attention_maps import attention_map
-    from keras_s2s.serving import SavedModelTranslator
+    from keras_s2s.saved_model.client import SavedModelTranslator
 
     if isinstance(model, SavedModelTranslator):
         raise ValueError(

@@ -26,6 +26,22 @@ def default_max_lengths(source_lengths: tf.Tensor, model_limit: int) -> tf.Tenso
     return tf.minimum(tf.cast(2 * source_lengths + 10, tf.int32), model_limit)
 
 
+def serving_variables(model) -> list[tf.Variable]:
+    """The `tf.Variable`s under the model's Keras variables, to track in a SavedModel.
+
+    Not the Keras variables themselves: on export, a Keras 3 variable writes a
+    *new* `tf.Variable` initialised from its own (`_export_to_saved_model_graph`),
+    and the checkpoint names that copy, while the traced graph reads the
+    original. `tf.saved_model.load` copes (it restores through the object
+    graph), but TF Serving's C++ `LoadSavedModel` runs the saver's restore op
+    into the copy, and every signature then fails with "Could not find variable
+    ..." (keras-team/keras#20095, #19274; tensorflow/tensorflow#72963;
+    tensorflow/serving#2250). Tracking the underlying variables gives one
+    variable, restored and read alike.
+    """
+    return [variable.value for variable in model.variables]
+
+
 class _NotSaved:
     """Holds an object without making it part of a `tf.Module`'s saved tree."""
 
@@ -77,7 +93,7 @@ class Translator(tf.Module):
         # object would drag its optimizer's slots (2x the weights for Adam) into
         # every SavedModel.
         self._model = _NotSaved(model)
-        self.model_variables = list(model.variables)
+        self.model_variables = serving_variables(model)
         self.method = method
         self.options = dict(
             beam_width=beam_width, length_penalty=length_penalty, num_results=num_results,

@@ -1,32 +1,77 @@
-"""Runs an exported SavedModel the way a server would: in a fresh process that
-imports only tensorflow and tensorflow_text (shared by the export tests)."""
+"""Runs an export the way servers do: in a fresh process that imports only
+tensorflow and tensorflow_text, through both loaders used in the field —
+TF Serving's C++ `LoadSavedModel` (via the C API, `server_loader.py`) and
+TensorFlow 2's `tf.saved_model.load` — and checks that they agree."""
 
 import json
+import pathlib
 import subprocess
 import sys
 import textwrap
 
+import numpy as np
 
-def serve_cold(version_dir, texts, *, signature="serving_default"):
-    """Calls `signature` on `texts` in a new Python process that never imports
-    keras_s2s (checked); returns its outputs as lists (strings decoded)."""
+import keras_s2s.saved_model.server_loader as server_loader
+
+SIGNATURES = ("serving_default", "translate_greedy", "translate_n_best")
+
+
+def run_cold(version_dir, texts, signatures=SIGNATURES):
+    """`{"c_api": {signature: outputs}, "tf2": {...}}`, outputs as lists
+    (strings decoded), from one new process that never imports keras_s2s."""
     script = textwrap.dedent(f"""
-        import json, sys
+        import importlib.util, json, sys
+        spec = importlib.util.spec_from_file_location("server_loader",
+                                                      {str(server_loader.__file__)!r})
+        server_loader = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(server_loader)  # imports tensorflow, tensorflow_text only
+        import numpy as np
         import tensorflow as tf
-        import tensorflow_text  # registers the text ops the graph uses
+        texts = json.loads(sys.stdin.read())
+        signatures = {list(signatures)!r}
+        served = server_loader.CppSavedModel({str(version_dir)!r})
         loaded = tf.saved_model.load({str(version_dir)!r})
-        texts = tf.constant(json.loads(sys.stdin.read()), tf.string)
-        outputs = loaded.signatures[{signature!r}](text=texts)
-        assert "keras_s2s" not in sys.modules, "the export must not need keras_s2s"
-        def plain(value):
-            value = value.numpy()
-            if value.dtype == object:
-                return [[t.decode() for t in row] if hasattr(row, "__len__") and
-                        not isinstance(row, bytes) else row.decode() for row in value]
-            return value.tolist()
-        print(json.dumps({{name: plain(value) for name, value in outputs.items()}}))
+        results = {{"c_api": {{}}, "tf2": {{}}}}
+        for name in signatures:
+            outputs = served.run(name, {{"text": np.array(texts, dtype=object)}})
+            results["c_api"][name] = {{k: server_loader._plain(v) for k, v in outputs.items()}}
+            outputs = loaded.signatures[name](text=tf.constant(texts, tf.string))
+            results["tf2"][name] = {{k: server_loader._plain(v.numpy())
+                                    for k, v in outputs.items()}}
+        assert "keras_s2s" not in sys.modules, "a served export must not need keras_s2s"
+        print(json.dumps(results))
     """)
     completed = subprocess.run([sys.executable, "-c", script], input=json.dumps(list(texts)),
                                capture_output=True, text=True, timeout=300)
-    assert completed.returncode == 0, completed.stderr[-2000:]
+    assert completed.returncode == 0, completed.stderr[-3000:]
     return json.loads(completed.stdout.strip().splitlines()[-1])
+
+
+def assert_loaders_agree(results):
+    """The C++ loader's outputs equal the TF2 loader's, signature by signature."""
+    for name, expected in results["tf2"].items():
+        served = results["c_api"][name]
+        assert sorted(served) == sorted(expected), name
+        for key, value in expected.items():
+            if value and isinstance(np.ravel(np.array(value, dtype=object))[0], str):
+                assert served[key] == value, (name, key)
+            else:
+                np.testing.assert_allclose(served[key], value, rtol=1e-4, atol=1e-5,
+                                           err_msg=f"{name}/{key}")
+
+
+def serve_cold(version_dir, texts, *, signature="serving_default"):
+    """One signature's outputs through TF Serving's C++ loader, after checking
+    that the TF2 loader gives the same."""
+    results = run_cold(version_dir, texts, signatures=(signature,))
+    assert_loaders_agree(results)
+    return results["c_api"][signature]
+
+
+def copy_elsewhere(version_dir, tmp_path) -> pathlib.Path:
+    """A copy at another path: nothing in an export may point back at where it was written."""
+    import shutil
+
+    moved = tmp_path / "moved" / pathlib.Path(version_dir).name
+    shutil.copytree(version_dir, moved)
+    return moved

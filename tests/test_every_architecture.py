@@ -5,7 +5,7 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
-from cold_loading import serve_cold
+from cold_loading import assert_loaders_agree, run_cold
 
 import keras_s2s
 from keras_s2s.data import synthetic_pairs
@@ -43,6 +43,43 @@ def test_save_load_beam_and_cold_export_agree(architecture, tmp_path):
     np.testing.assert_array_equal(one_beam.ids.numpy()[:, 0],
                                   greedy_search(model.decode_step, state, **common).ids.numpy())
 
-    version = keras_s2s.export(model, tmp_path / "served")
-    assert serve_cold(version, TEXTS)["translation"] == beam
-    assert serve_cold(version, TEXTS, signature="translate_greedy")["translation"] == greedy
+    _assert_served_like_translate(model, tmp_path)
+
+
+def _assert_served_like_translate(model, tmp_path):
+    """Every signature, through TF Serving's C++ loader and the TF2 loader in a
+    cold process, equals `keras_s2s.translate` (texts) and the graph (scores)."""
+    version = keras_s2s.export(model, tmp_path / "served", beam_width=4, length_penalty=0.6,
+                               n_best=2)
+    results = run_cold(version, TEXTS)
+    assert_loaders_agree(results)
+    served = results["c_api"]
+    beam = dict(method="beam", beam_width=4, length_penalty=0.6)
+    assert served["serving_default"]["translation"] == keras_s2s.translate(TEXTS, model, **beam)
+    assert served["translate_greedy"]["translation"] == keras_s2s.translate(TEXTS, model)
+    n_best = keras_s2s.translate(TEXTS, model, num_results=2, **beam)
+    assert served["translate_n_best"]["translations"] == [[t for t, _ in r] for r in n_best]
+    direct = keras_s2s.Translator(model, **beam)(tf.constant(TEXTS))["score"].numpy()
+    np.testing.assert_allclose(served["serving_default"]["score"], direct, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("architecture", ["gru-attention", "transformer"])
+def test_wordpiece_models_serve_through_the_cpp_loader(architecture, tmp_path):
+    keras.utils.set_random_seed(3)
+    options = SIZES.get(architecture, dict(embedding_dim=8, hidden_dim=16))
+    model = keras_s2s.build_model(synthetic_pairs(200, seed=0), architecture=architecture,
+                                  tokenization="wordpiece", source_vocabulary_size=60,
+                                  target_vocabulary_size=60, max_source_length=16,
+                                  max_target_length=16, **options)
+    _assert_served_like_translate(model, tmp_path)
+
+
+@pytest.mark.parametrize("architecture", ["lstm-attention", "transformer"])
+def test_mixed_float16_models_serve_through_the_cpp_loader(architecture, tmp_path):
+    keras.mixed_precision.set_global_policy("mixed_float16")
+    try:
+        model = _untrained(architecture)
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+    assert model.compute_dtype == "float16"
+    _assert_served_like_translate(model, tmp_path)

@@ -13,7 +13,7 @@ import tensorflow as tf
 from cold_loading import serve_cold
 
 import keras_s2s
-from keras_s2s.exporting import export  # also keras_s2s.export
+from keras_s2s.saved_model.writer import export  # also keras_s2s.export
 
 
 @pytest.fixture(scope="module")
@@ -166,6 +166,6 @@ def test_export_holds_the_weights_but_not_the_optimizer(exported):
 
 
 def test_package_level_export_is_the_function():
-    import keras_s2s.exporting  # noqa: F401  (a submodule import must not shadow it)
+    import keras_s2s.saved_model.writer  # noqa: F401  (a submodule import must not shadow it)
 
     assert keras_s2s.export is export
