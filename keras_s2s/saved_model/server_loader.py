@@ -60,7 +60,8 @@ def _c_api():
         framework = ctypes.CDLL(str(folder / "libtensorflow_framework.so.2"),
                                 mode=ctypes.RTLD_GLOBAL)
     except OSError as error:
-        raise ServerLoaderUnavailable(f"TensorFlow's C API library is not loadable: {error}")
+        raise ServerLoaderUnavailable(
+            f"TensorFlow's C API library is not loadable: {error}") from None
 
     def find(name, restype, *argtypes):
         for library in (cc, framework):

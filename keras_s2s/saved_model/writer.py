@@ -31,6 +31,7 @@ from keras_s2s.saved_model import contract
 from keras_s2s.saved_model.warmup import warmup_texts, write_warmup_requests
 from keras_s2s.translator import Translator
 
+
 class ExportModule(tf.Module):
     """The model's variables, its lookup tables and three translators, as one
     trackable tree; its three `serve_*` functions are the signatures."""
