@@ -31,3 +31,9 @@ def test_translate_without_a_model_uses_the_shipped_one(in_repository):
     assert "Abraham" in translations[2] and "Isaac" in translations[2]
     n_best = keras_s2s.translate("Y dijo Dios: Sea la luz.", method="beam", num_results=3)
     assert len(n_best) == 3 and n_best[0][1] >= n_best[1][1] >= n_best[2][1]
+
+
+def test_shipped_model_passes_check_export_through_tf_servings_loader():
+    report = keras_s2s.check_export(REPOSITORY / "saved_models" / "spa_eng")
+    assert report.ok, str(report)
+    assert report.path.name != "1"  # version 1 failed in TF Serving's C++ loader

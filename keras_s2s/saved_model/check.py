@@ -181,7 +181,8 @@ def _check_loaders(report, version_dir):
         served = CppSavedModel(version_dir)
     except Exception as error:  # noqa: BLE001  (any loading failure is the finding)
         return report.add("C++ loader (TF Serving)", False, _first_line(error))
-    report.add("C++ loader (TF Serving)", True, f"signatures {sorted(served.signature_defs)}")
+    shown = sorted(name for name in served.signature_defs if not name.startswith("__"))
+    report.add("C++ loader (TF Serving)", True, f"signatures {shown}")
     try:
         loaded = tf.saved_model.load(str(version_dir))
     except Exception as error:  # noqa: BLE001
@@ -208,10 +209,10 @@ def _check_loaders(report, version_dir):
         problem = _compare(cpp, tf2, name)
         if problem:
             problems.append(problem)
-    shown = "\n".join(f"{n} ({', '.join(s.inputs)}) -> ({', '.join(s.outputs)}): {s.description}"
+    listing = "\n".join(f"{n} ({', '.join(s.inputs)}) -> ({', '.join(s.outputs)}): {s.description}"
                       for n, s in contract.SIGNATURES.items())
     report.add("signatures, C++ == TF2 loader", not problems,
-               "; ".join(problems) if problems else f"{len(texts)} sentences agree\n{shown}")
+               "; ".join(problems) if problems else f"{len(texts)} sentences agree\n{listing}")
     if problems:
         return False
     failures = []
