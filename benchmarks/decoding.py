@@ -32,7 +32,7 @@ import keras_s2s  # noqa: E402
 from keras_s2s import decoding  # noqa: E402
 from keras_s2s.data import load_corpus  # noqa: E402
 from keras_s2s.text import END_ID, PAD_ID, START_ID  # noqa: E402
-from keras_s2s.translator import default_max_lengths  # noqa: E402
+from keras_s2s.translation_graph import default_max_lengths  # noqa: E402
 
 
 def matmul_peak_flops(size: int = 2048, repeats: int = 10, trials: int = 5) -> float:

@@ -10,8 +10,9 @@ Names are imported on first use (PEP 562), so `import keras_s2s.data` stays
 light and a submodule can be used before the whole package is loaded.
 """
 
-import importlib
 import os
+
+from keras_s2s.lazy_import import lazy_names
 
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
@@ -22,7 +23,7 @@ _EXPORTS = {
     "RNNSeq2Seq": "keras_s2s.models",
     "Seq2Seq": "keras_s2s.models",
     "build_model": "keras_s2s.models",
-    "Translator": "keras_s2s.translator",
+    "Translator": "keras_s2s.translation_graph",
     "attention_map": "keras_s2s.attention_maps",
     "plot_attention": "keras_s2s.attention_maps",
     "evaluate": "keras_s2s.evaluation",
@@ -34,22 +35,12 @@ _EXPORTS = {
     "load": "keras_s2s.saving",
     "train": "keras_s2s.training",
     "translate": "keras_s2s.translation",
+    "score": "keras_s2s.scoring",
 }
 _SUBMODULES = ("data", "decoding", "models", "text")
 
 __all__ = sorted([*_EXPORTS, *_SUBMODULES])
 
 
-def __getattr__(name):
-    if name in _EXPORTS:
-        value = getattr(importlib.import_module(_EXPORTS[name]), name)
-    elif name in _SUBMODULES:
-        value = importlib.import_module(f"keras_s2s.{name}")
-    else:
-        raise AttributeError(f"module 'keras_s2s' has no attribute {name!r}")
-    globals()[name] = value
-    return value
-
-
-def __dir__():
-    return __all__
+__getattr__, __dir__ = lazy_names(__name__, {
+    **_EXPORTS, **{name: f"keras_s2s.{name}" for name in _SUBMODULES}})

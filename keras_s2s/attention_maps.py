@@ -14,8 +14,9 @@ from typing import NamedTuple
 import numpy as np
 import tensorflow as tf
 
+from keras_s2s.decoding.settings import DecodingSettings
 from keras_s2s.text import END_ID, START_ID
-from keras_s2s.translator import Translator
+from keras_s2s.translation_graph import Translator
 
 
 class AttentionMap(NamedTuple):
@@ -43,41 +44,33 @@ class AttentionMap(NamedTuple):
 _searches: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
-def _compiled_search(model, options):
-    key = tuple(sorted(options.items()))
+def _compiled_search(model, settings):
     cache = _searches.setdefault(model, {})
-    if key not in cache:
-        cache[key] = tf.function(Translator(model, **options).search)
-    return cache[key]
+    if settings not in cache:
+        cache[settings] = tf.function(Translator(model, settings).search)
+    return cache[settings]
 
 
-def attention_map(
-    model,
-    text: str,
-    *,
-    method: str = "greedy",
-    beam_width: int = 4,
-    length_penalty: float = 0.6,
-    max_length: int | None = None,
-) -> AttentionMap:
+def attention_map(model, text: str, *, decoding: DecodingSettings | None = None,
+                  **decoding_options) -> AttentionMap:
     """Translates `text` with `model` and returns where each output token looked.
 
     Args:
         model: a trained model with attention (`gru-attention`,
             `lstm-attention`, `transformer`); a `.keras` path also works.
         text: one source sentence.
-        method, beam_width, length_penalty, max_length: as in
-            `keras_s2s.translate` (greedy or beam).
+        decoding: `DecodingSettings` (or its fields as keyword arguments), as
+            in `keras_s2s.translate`; greedy or beam search, one result.
 
     Example:
         >>> result = attention_map(model, "¿Dónde está?")
         >>> result.target_tokens, result.weights.shape
         (['Where', 'is', 'it', '?', '[END]'], (5, 3))
     """
-    if isinstance(model, str) or hasattr(model, "__fspath__"):
-        from keras_s2s.saving import load
+    from keras_s2s.saving import model_from
 
-        model = load(model)
+    settings = DecodingSettings.from_options(decoding, **decoding_options)
+    model = model_from(model)
     if not getattr(model, "has_attention", False):
         raise ValueError(
             f"{type(model).__name__} has no attention to show; use an architecture with "
@@ -85,8 +78,9 @@ def attention_map(
         )
     if not isinstance(text, str):
         raise TypeError(f"text must be one string, got {type(text).__name__}.")
-    if method not in ("greedy", "beam"):
-        raise ValueError(f"method must be 'greedy' or 'beam' for attention maps, got {method!r}.")
+    if settings.method not in ("greedy", "beam") or settings.num_results != 1:
+        raise ValueError(f"attention maps need greedy or beam search with num_results=1, "
+                         f"got method={settings.method!r}, num_results={settings.num_results}.")
     source_encoder, target_encoder = model.source_encoder, model.target_encoder
     source_tokens = source_encoder.tokens(tf.constant([text]))[0].numpy()
     source_tokens = [token.decode("utf-8") for token in source_tokens]
@@ -94,11 +88,7 @@ def attention_map(
         return AttentionMap([], [], np.zeros((0, 0), np.float32), "", 0.0)
     encoder_ids = source_encoder.encode(tf.constant([text])).to_tensor()
 
-    search = _compiled_search(
-        model, dict(method=method, beam_width=beam_width, length_penalty=length_penalty,
-                    max_length=max_length),
-    )
-    found = search(tf.constant([text]))
+    found = _compiled_search(model, settings)(tf.constant([text]))
     length = int(found["lengths"][0, 0])
     target_ids = found["ids"][0, 0, :length].numpy()
     score = float(found["scores"][0, 0])

@@ -13,13 +13,29 @@ import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+from keras_s2s.decoding.settings import METHODS, field_help
+from keras_s2s.models.architectures import ARCHITECTURES, ATTENTION_TYPES, TOKENIZATIONS
+
 _UNSET = argparse.SUPPRESS
 # Option values, kept here so `--help` does not import TensorFlow (= distribution.*).
 STRATEGIES = ("default", "mirrored", "multi-worker", "tpu")
 MIXED_PRECISION_POLICIES = ("mixed_float16", "mixed_bfloat16")
-ARCHITECTURES = (  # = models.ARCHITECTURES
-    "gru", "lstm", "gru-attention", "lstm-attention", "transformer",
-)
+
+
+def _add_decoding_options(parser: argparse.ArgumentParser, *, methods=METHODS, skip=()):
+    """One flag per `DecodingSettings` field, with its help and default."""
+    group = parser.add_argument_group("decoding (see keras_s2s.decoding.DecodingSettings)")
+    for name, (default, text, applies_to, kind) in field_help().items():
+        if name in skip:
+            continue
+        flag = "--" + name.replace("_", "-")
+        if kind is bool:
+            kind = _boolean
+        where = "" if len(applies_to) == len(METHODS) else f"; {'/'.join(applies_to)} only"
+        options = dict(type=kind, default=_UNSET, help=f"{text} (default {default}{where})")
+        if name == "method":
+            options.update(choices=list(methods), type=str)
+        group.add_argument(flag, **options)
 
 
 def _add_data_options(parser: argparse.ArgumentParser):
@@ -53,10 +69,10 @@ def _parser() -> argparse.ArgumentParser:
                        help="gru / lstm: the classic encoder-decoder; -attention: with a "
                        "bidirectional encoder and Luong attention; transformer: "
                        "self-attention encoder-decoder (default gru)")
-    model.add_argument("--tokenization", choices=["word", "wordpiece"], default=_UNSET,
+    model.add_argument("--tokenization", choices=list(TOKENIZATIONS), default=_UNSET,
                        help="word-level vocabularies (default) or WordPiece subwords "
                        "(rare words spelled in pieces instead of [UNK])")
-    model.add_argument("--attention", choices=["luong", "bahdanau"], default=_UNSET,
+    model.add_argument("--attention", choices=list(ATTENTION_TYPES), default=_UNSET,
                        help="attention score for the -attention architectures: luong "
                        "(multiplicative, default) or bahdanau (additive)")
     for flag, kind, text in (
@@ -104,11 +120,7 @@ def _parser() -> argparse.ArgumentParser:
                            help="a .keras model file or an exported SavedModel directory")
     translate.add_argument("texts", nargs="*", metavar="TEXT",
                            help="sentences to translate; none: read lines from stdin")
-    translate.add_argument("--method", choices=["greedy", "beam", "sample"], default="greedy")
-    translate.add_argument("--beam-width", type=int, default=_UNSET)
-    translate.add_argument("--num-results", type=int, default=_UNSET)
-    translate.add_argument("--length-penalty", type=float, default=_UNSET)
-    translate.add_argument("--max-length", type=int, default=_UNSET)
+    _add_decoding_options(translate)
 
     export = commands.add_parser(
         "export", help="write a TF Serving SavedModel (next integer version)",
@@ -117,12 +129,8 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("--model", required=True, help="a .keras model file")
     export.add_argument("--output", required=True,
                         help="model base path, e.g. saved_models/spa_eng")
-    export.add_argument("--method", choices=["beam", "greedy"], default=_UNSET,
-                        help="search behind serving_default (default beam)")
-    export.add_argument("--beam-width", type=int, default=_UNSET)
-    export.add_argument("--length-penalty", type=float, default=_UNSET)
-    export.add_argument("--n-best", type=int, default=_UNSET,
-                        help="results of the translate_n_best signature")
+    _add_decoding_options(export, methods=("beam", "greedy"),
+                          skip=("temperature", "top_k", "seed"))
 
     check = commands.add_parser(
         "check-export", help="check a SavedModel export before deploying it",
@@ -139,8 +147,19 @@ def _parser() -> argparse.ArgumentParser:
     _add_data_options(evaluate)
     evaluate.add_argument("--split", choices=["train", "validation", "test"], default="test",
                           help="split of --corpus to score (default test)")
-    evaluate.add_argument("--method", choices=["greedy", "beam"], default="greedy")
+    _add_decoding_options(evaluate)
     return parser
+
+
+_DECODING = list(field_help())
+
+
+def _boolean(text: str) -> bool:
+    if text.lower() in ("yes", "true", "1", "on"):
+        return True
+    if text.lower() in ("no", "false", "0", "off"):
+        return False
+    raise argparse.ArgumentTypeError(f"expected yes or no, got {text!r}")
 
 
 def _options(args, names):
@@ -210,8 +229,7 @@ def _translate(args):
     import keras_s2s
 
     texts = args.texts or [line.rstrip("\n") for line in sys.stdin]
-    options = _options(args, ["beam_width", "num_results", "length_penalty", "max_length"])
-    results = keras_s2s.translate(texts, args.model, method=args.method, **options)
+    results = keras_s2s.translate(texts, args.model, **_options(args, _DECODING))
     for result in results:
         if isinstance(result, list):
             print("\t".join(f"{score:.3f}\t{text}" for text, score in result))
@@ -230,15 +248,14 @@ def _evaluate(args):
     else:
         splits = data.load_corpus(args.corpus or "bible-spa-eng", max_words=max_words)
         pairs = getattr(splits, args.split)
-    scores, _ = evaluate(args.model, pairs, method=args.method)
+    scores, _ = evaluate(args.model, pairs, **_options(args, _DECODING))
     print(scores)
 
 
 def _export(args):
     from keras_s2s.saved_model.writer import export
 
-    options = _options(args, ["method", "beam_width", "length_penalty", "n_best"])
-    print(f"Wrote {export(args.model, args.output, **options)}")
+    print(f"Wrote {export(args.model, args.output, **_options(args, _DECODING))}")
 
 
 def _check_export(args):

@@ -34,11 +34,17 @@ def score_translations(hypotheses, references) -> Scores:
     return Scores(bleu=bleu.score, chrf=chrf.score, num_sentences=len(hypotheses))
 
 
-def evaluate(model, pairs, *, method: str = "greedy", **translate_options):
+def evaluate(model, pairs, **translate_options):
     """Translates `pairs.sources` with `model` and scores against `pairs.targets`.
+
+    Args:
+        model: as in `keras_s2s.translate` (object, `.keras` path, SavedModel).
+        pairs: `SentencePairs`.
+        **translate_options: `decoding=` or decoding options, as in
+            `keras_s2s.translate` (default: greedy search).
 
     Returns:
         `(Scores, hypotheses)`.
     """
-    hypotheses = translate(list(pairs.sources), model, method=method, **translate_options)
+    hypotheses = translate(list(pairs.sources), model, **translate_options)
     return score_translations(hypotheses, pairs.targets), hypotheses

@@ -1,8 +1,15 @@
-"""Loading saved models: `keras_s2s.load("model.keras")`.
+"""Loading saved models, and what a `model=` argument may be.
 
 Saving is Keras' own `model.save("model.keras")`: the config (hyperparameters
 and both vocabularies) and the weights go into one zip, no pickles, so loading
 needs no `safe_mode=False`.
+
+`keras_s2s.load(path)` gives the caller a model of their own, a new object at
+every call. Functions that only *use* a model (`translate`, `evaluate`,
+`export`, `attention_map`) take a path too, and share one private copy per
+file version (`model_from`), which never leaves this module's cache, so
+nothing a caller does to a model they loaded can change what a path
+translates to.
 """
 
 from __future__ import annotations
@@ -13,24 +20,13 @@ import zipfile
 
 import keras
 
-import keras_s2s.models  # noqa: F401  (registers the model classes with Keras)
-import keras_s2s.training  # noqa: F401  (registers MaskedAccuracy for compiled models)
+from keras_s2s.models import register_model_classes
 
-_loaded: dict[tuple[str, float], keras.Model] = {}
+# resolved path -> ((modification time, size), model): one private copy per file.
+_models_by_path: dict[str, tuple[tuple[int, int], keras.Model]] = {}
 
 
-def load(path: str | os.PathLike, *, compile: bool = False):
-    """Loads a `.keras` model written by `model.save` (cached per file version).
-
-    Args:
-        path: the `.keras` file.
-        compile: also restore the optimizer and loss (to continue training).
-
-    Raises:
-        FileNotFoundError: no such file.
-        ValueError: the file is not a readable `.keras` model (e.g. truncated).
-    """
-    path = pathlib.Path(path)
+def _check_keras_file(path: pathlib.Path):
     if not path.exists():
         raise FileNotFoundError(f"No model at {path}: train one with `keras-s2s train` first.")
     if path.is_dir():
@@ -42,10 +38,49 @@ def load(path: str | os.PathLike, *, compile: bool = False):
         raise ValueError(f"{path}: expected a file ending in .keras.")
     if not zipfile.is_zipfile(path):
         raise ValueError(f"{path} is not a valid .keras file (not a zip archive: truncated?).")
-    key = (str(path.resolve()), path.stat().st_mtime, compile)
-    if key not in _loaded:
-        try:
-            _loaded[key] = keras.saving.load_model(path, compile=compile)
-        except (OSError, ValueError, KeyError, zipfile.BadZipFile) as error:
-            raise ValueError(f"Could not load the model in {path}: {error}") from error
-    return _loaded[key]
+
+
+def load(path: str | os.PathLike, *, compile: bool = False):
+    """Loads a `.keras` model written by `model.save`: a new object at every call.
+
+    Args:
+        path: the `.keras` file.
+        compile: also restore the optimizer and loss (to continue training).
+
+    Raises:
+        FileNotFoundError: no such file.
+        ValueError: the file is not a readable `.keras` model (e.g. truncated).
+
+    Example:
+        >>> model = keras_s2s.load("runs/demo.keras")
+    """
+    path = pathlib.Path(path)
+    _check_keras_file(path)
+    register_model_classes()
+    if compile:
+        import keras_s2s.training  # noqa: F401  (registers the loss and metric classes)
+    try:
+        return keras.saving.load_model(path, compile=compile)
+    except (OSError, ValueError, KeyError, TypeError, zipfile.BadZipFile) as error:
+        raise ValueError(f"Could not load the model in {path}: {error}") from error
+
+
+def model_from(model):
+    """What a `model=` argument names: a model object (returned as is), a
+    `.keras` path (its private cached copy), or a SavedModel base path or
+    version directory (its `keras_s2s.saved_model.client.SavedModelTranslator`).
+    """
+    if not isinstance(model, (str, os.PathLike)):
+        return model
+    path = pathlib.Path(model)
+    if path.is_dir():
+        from keras_s2s.saved_model.client import open_export
+
+        return open_export(path)
+    _check_keras_file(path)
+    key, stat = str(path.resolve()), path.stat()
+    version = (stat.st_mtime_ns, stat.st_size)
+    cached = _models_by_path.get(key)
+    if cached is None or cached[0] != version:
+        _models_by_path[key] = (version, load(path))
+    return _models_by_path[key][1]

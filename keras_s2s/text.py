@@ -18,6 +18,7 @@ from collections.abc import Iterable, Sequence
 import tensorflow as tf
 import tensorflow_text as tf_text
 
+from keras_s2s.models.architectures import TOKENIZATIONS
 from keras_s2s.subwords import WordpieceSplitter, join_pieces, learn_wordpiece_vocabulary
 
 PAD_TOKEN = "[PAD]"
@@ -26,9 +27,6 @@ START_TOKEN = "[START]"
 END_TOKEN = "[END]"
 RESERVED_TOKENS = (PAD_TOKEN, UNKNOWN_TOKEN, START_TOKEN, END_TOKEN)
 PAD_ID, UNKNOWN_ID, START_ID, END_ID = 0, 1, 2, 3
-# "word": one token per word or punctuation mark; "wordpiece": words cut into
-# subword pieces (see keras_s2s.subwords).
-TOKENIZATIONS = ("word", "wordpiece")
 
 # A "word character" is a letter, a digit or a combining mark, in any script.
 # RE2's \w is ASCII-only, which is how the course lab's regex loses "á".
@@ -228,19 +226,28 @@ class SentenceEncoder:
             tables += self._splitter.lookup_tables()
         return tables
 
-    def decode(self, ids: tf.Tensor) -> tf.Tensor:
+    def decode(self, ids: tf.Tensor, *, unknown_words: tf.Tensor | None = None,
+               drop_unknown: bool = False) -> tf.Tensor:
         """int32 `[batch, time]` -> `tf.string[batch]`, cut at the first end token.
 
-        Padding, start and end tokens never appear in the text.
+        Padding, start and end tokens never appear in the text. The unknown
+        token is written as `[UNK]`, unless `unknown_words` (`string[batch,
+        time]`) gives the word to write at each position instead, or
+        `drop_unknown` leaves it out (see `keras_s2s.unknown_words`).
         """
         ids = tf.convert_to_tensor(ids)
         is_end = tf.cast(tf.equal(ids, END_ID), tf.int32)
         # Keep positions before the first end token.
         before_end = tf.equal(tf.cumsum(is_end, axis=1), 0)
-        # The unknown token stays visible: dropping it would hide a gap in the output.
         keep = before_end & tf.not_equal(ids, PAD_ID) & tf.not_equal(ids, START_ID)
-        kept = tf.ragged.boolean_mask(ids, keep)
-        tokens = self.vocabulary.lookup_tokens(kept)
+        tokens = self.vocabulary.lookup_tokens(ids)  # (batch, time)
+        is_unknown = tf.equal(ids, UNKNOWN_ID)
+        if unknown_words is not None:
+            tokens = tf.where(is_unknown, unknown_words, tokens)
+            keep &= ~is_unknown | tf.not_equal(unknown_words, "")
+        if drop_unknown:
+            keep &= ~is_unknown
+        tokens = tf.ragged.boolean_mask(tokens, keep)
         if self._splitter is not None:
             tokens = join_pieces(tokens)
         return detokenize(tokens)

@@ -8,13 +8,13 @@ compiled `Translator` graph.
 from __future__ import annotations
 
 import functools
-import os
 import pathlib
 import weakref
 
 import numpy as np
 
-from keras_s2s.translator import Translator
+from keras_s2s.decoding.settings import DecodingSettings
+from keras_s2s.translation_graph import Translator
 
 # Inputs are translated in chunks of this many sentences, sorted by length so a
 # chunk holds similar lengths (less padding), then put back in order.
@@ -65,20 +65,6 @@ def _check_text(text, *, where: str) -> str:
     return text
 
 
-def _resolve_model(model):
-    if model is None:
-        model = _default_model_path()
-    if isinstance(model, (str, os.PathLike)):
-        if pathlib.Path(model).is_dir():
-            from keras_s2s.saved_model.client import open_export
-
-            return open_export(model)
-        from keras_s2s.saving import load
-
-        return load(model)
-    return model
-
-
 def _default_model_path():
     """The shipped demo model, when run from the repository's top directory."""
     if pathlib.Path(DEFAULT_MODEL).is_dir():
@@ -90,56 +76,72 @@ def _default_model_path():
     )
 
 
-def _keras_translator(model, options):
-    """A function chunk of strings -> (translations, scores), cached per options."""
-    key = tuple(sorted(options.items()))
+def _keras_translator(model, settings: DecodingSettings):
+    """A function (strings, prefixes or None) -> (translations, scores), cached
+    per model and settings."""
     cache = _translators.setdefault(model, {})
-    if key not in cache:
-        cache[key] = Translator(model, **options)
-    translator = cache[key]
+    if settings not in cache:
+        cache[settings] = Translator(model, settings)
+    translator = cache[settings]
 
-    def run(texts):
-        outputs = translator(np.array(texts, dtype=object))
+    def run(texts, prefixes=None):
+        texts = np.array(texts, dtype=object)
+        if prefixes is None:
+            outputs = translator(texts)
+        else:
+            outputs = translator.with_prefix(texts, np.array(prefixes, dtype=object))
         return outputs["translation"].numpy(), outputs["score"].numpy()
 
     return run
 
 
-def translate(
-    texts,
-    model=None,
-    *,
-    method: str = "greedy",
-    beam_width: int = 4,
-    length_penalty: float = 0.6,
-    num_results: int = 1,
-    max_length: int | None = None,
-    temperature: float = 1.0,
-    top_k: int = 0,
-    seed: int | None = None,
-    return_attention: bool = False,
-):
+def _check_prefixes(prefix, texts, single, model, settings):
+    """`prefix` as a list of strings, one per text, or None."""
+    if prefix is None:
+        return None
+    prefixes, single_prefix = _check_texts(prefix)
+    if single_prefix != single or len(prefixes) != len(texts):
+        raise ValueError(f"prefix must be one string per text: got {len(prefixes)} "
+                         f"prefix(es) for {len(texts)} text(s).")
+    if hasattr(model, "target_encoder"):  # a Keras model: count the prefixes' tokens now
+        import tensorflow as tf
+
+        lengths = model.target_encoder.encode(tf.constant(prefixes)).row_lengths().numpy()
+        limit = min(settings.max_length or model.target_encoder.max_length,
+                    model.target_encoder.max_length)
+        for i, length in enumerate(lengths):
+            if length >= limit:
+                raise ValueError(f"prefix[{i}] has {length} tokens, more than the length "
+                                 f"limit leaves room for ({limit - 1}); shorten it or raise "
+                                 "max_length.")
+    return prefixes
+
+
+def translate(texts, model=None, *, prefix=None, decoding: DecodingSettings | None = None,
+              return_attention: bool = False, **decoding_options):
     """Translates a sentence or a list of sentences.
 
     Args:
         texts: a string, or a list of strings (bytes must be UTF-8).
         model: a trained `keras_s2s` model, the path of a `.keras` file, or a
-            SavedModel from `keras_s2s.export` (a base path, whose latest
-            version is used, or a version directory). Default: the shipped
-            `saved_models/spa_eng` when run from the repository's top directory.
-            A SavedModel decodes as exported: greedy, or beam with the exported
-            `beam_width` / `length_penalty`; it cannot sample.
-        method: `"greedy"` (most probable next token each step), `"beam"`
-            (keeps `beam_width` candidates, ranks by length-normalised
-            log-probability) or `"sample"` (random, for diverse outputs).
-        beam_width, length_penalty, num_results: beam search settings
-            (`length_penalty` is GNMT's alpha; 0 ranks by the raw sum).
-        max_length: maximum translation length in tokens. Default: twice
-            each sentence's own source length plus 10 (so a sentence's
-            translation does not depend on the others), capped by the model's
-            `max_target_length`. Inputs longer than the model's
+            SavedModel from `keras_s2s.export` (a base path, whose highest
+            version at the time of the call is used, or a version directory).
+            Default: the shipped `saved_models/spa_eng` when run from the
+            repository's top directory. A SavedModel decodes only as exported
+            (see `keras_s2s.saved_model.client`).
+        prefix: a string per text (a string for a single text): each
+            translation starts with its prefix's tokens, and the search goes
+            on from there ("" for none). The prefix does not count against
+            the default length limit.
+        decoding: a `keras_s2s.decoding.DecodingSettings`; or pass its fields
+            as keyword arguments (`method="beam"`, `beam_width=4`,
+            `length_penalty`, `num_results`, `max_length`, `temperature`,
+            `top_k`, `seed`, ...: see `DecodingSettings` for every option, its
+            default and which method uses it). Default: greedy search, each
+            sentence at most twice its source length plus 10 tokens (so a
+            sentence's translation does not depend on the others), capped by
+            the model's `max_target_length`. Inputs longer than the model's
             `max_source_length` tokens are truncated to it.
-        temperature, top_k, seed: sampling settings.
         return_attention: return, for each input, a
             `keras_s2s.attention_maps.AttentionMap` (translation, tokens and
             the target × source attention weights, for `keras_s2s.plot_attention`)
@@ -154,35 +156,35 @@ def translate(
     Example:
         >>> keras_s2s.translate("¿Dónde está?", model)
         'Where is it?'
+        >>> keras_s2s.translate("¿Dónde está?", model, method="beam", num_results=2)
+        [('Where is it?', -0.41), ('Where is he?', -1.2)]
     """
     from keras_s2s.saved_model.client import SavedModelTranslator
+    from keras_s2s.saving import model_from
 
+    settings = DecodingSettings.from_options(decoding, **decoding_options)
     texts, single = _check_texts(texts)
-    model = _resolve_model(model)
+    model = model_from(model if model is not None else _default_model_path())
     if return_attention:
-        return _translate_with_attention(
-            texts, single, model, method=method, beam_width=beam_width,
-            length_penalty=length_penalty, num_results=num_results, max_length=max_length,
-        )
-    options = dict(
-        method=method, beam_width=beam_width, length_penalty=length_penalty,
-        num_results=num_results, max_length=max_length,
-    )
+        if prefix is not None:
+            raise ValueError("return_attention=True does not take a prefix.")
+        return _translate_with_attention(texts, single, model, settings)
+    prefixes = _check_prefixes(prefix, texts, single, model, settings)
     if isinstance(model, SavedModelTranslator):
-        model.signature_for(**options)  # fail early on options the export cannot honour
-        run = functools.partial(model, **options)
+        # Fail early on settings the export cannot honour.
+        model.signature_for(settings, prefix=prefixes is not None)
+        run = functools.partial(model, settings=settings)
     else:
-        run = _keras_translator(
-            model, dict(options, temperature=temperature, top_k=top_k, seed=seed)
-        )
+        run = _keras_translator(model, settings)
 
     order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
     results = [None] * len(texts)
     for start in range(0, len(order), CHUNK_SIZE):
         chunk = order[start : start + CHUNK_SIZE]
-        translations, scores = run([texts[i] for i in chunk])
+        translations, scores = run([texts[i] for i in chunk], None if prefixes is None else
+                                   [prefixes[i] for i in chunk])
         for row, index in enumerate(chunk):
-            if num_results == 1:
+            if settings.num_results == 1:
                 results[index] = translations[row].decode("utf-8")
             else:
                 results[index] = [
@@ -192,7 +194,7 @@ def translate(
     return results[0] if single else results
 
 
-def _translate_with_attention(texts, single, model, *, num_results, **options):
+def _translate_with_attention(texts, single, model, settings):
     from keras_s2s.attention_maps import attention_map
     from keras_s2s.saved_model.client import SavedModelTranslator
 
@@ -201,7 +203,8 @@ def _translate_with_attention(texts, single, model, *, num_results, **options):
             "return_attention=True needs the Keras model (a model object or a .keras file); "
             "an exported SavedModel returns translations and scores only."
         )
-    if num_results != 1:
-        raise ValueError(f"return_attention=True needs num_results=1, got {num_results}.")
-    results = [attention_map(model, text, **options) for text in texts]
+    if settings.num_results != 1:
+        raise ValueError(f"return_attention=True needs num_results=1, got "
+                         f"{settings.num_results}.")
+    results = [attention_map(model, text, decoding=settings) for text in texts]
     return results[0] if single else results

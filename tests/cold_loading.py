@@ -12,13 +12,24 @@ import textwrap
 import numpy as np
 
 import keras_s2s.saved_model.server_loader as server_loader
+from keras_s2s.saved_model import contract
 
-SIGNATURES = ("serving_default", "translate_greedy", "translate_n_best")
+SIGNATURES = tuple(contract.SIGNATURES)
 
 
-def run_cold(version_dir, texts, signatures=SIGNATURES):
+def signature_inputs(texts, *, prefix=None, target=None, seed=0):
+    """Each signature's inputs for `texts` (empty prefixes, the texts as
+    targets, unless given)."""
+    values = {contract.TEXT: list(texts), contract.PREFIX: list(prefix or [""] * len(texts)),
+              contract.TARGET: list(target or texts), contract.SEED: seed}
+    return {name: {key: values[key] for key in signature.inputs}
+            for name, signature in contract.SIGNATURES.items()}
+
+
+def run_cold(version_dir, texts, signatures=SIGNATURES, **inputs):
     """`{"c_api": {signature: outputs}, "tf2": {...}}`, outputs as lists
-    (strings decoded), from one new process that never imports keras_s2s."""
+    (strings decoded), from one new process that never imports keras_s2s.
+    `inputs`: `prefix=`, `target=`, `seed=` (see `signature_inputs`)."""
     script = textwrap.dedent(f"""
         import importlib.util, json, sys
         spec = importlib.util.spec_from_file_location("server_loader",
@@ -27,21 +38,24 @@ def run_cold(version_dir, texts, signatures=SIGNATURES):
         spec.loader.exec_module(server_loader)  # imports tensorflow, tensorflow_text only
         import numpy as np
         import tensorflow as tf
-        texts = json.loads(sys.stdin.read())
-        signatures = {list(signatures)!r}
+        requests = json.loads(sys.stdin.read())
         served = server_loader.CppSavedModel({str(version_dir)!r})
         loaded = tf.saved_model.load({str(version_dir)!r})
         results = {{"c_api": {{}}, "tf2": {{}}}}
-        for name in signatures:
-            outputs = served.run(name, {{"text": np.array(texts, dtype=object)}})
+        for name, inputs in requests.items():
+            arrays = {{k: np.array(v, dtype=object if isinstance(v, list) else np.int64)
+                      for k, v in inputs.items()}}
+            outputs = served.run(name, arrays)
             results["c_api"][name] = {{k: server_loader._plain(v) for k, v in outputs.items()}}
-            outputs = loaded.signatures[name](text=tf.constant(texts, tf.string))
+            outputs = loaded.signatures[name](**{{k: tf.constant(v) for k, v in arrays.items()}})
             results["tf2"][name] = {{k: server_loader._plain(v.numpy())
                                     for k, v in outputs.items()}}
         assert "keras_s2s" not in sys.modules, "a served export must not need keras_s2s"
         print(json.dumps(results))
     """)
-    completed = subprocess.run([sys.executable, "-c", script], input=json.dumps(list(texts)),
+    requests = {name: values for name, values in signature_inputs(texts, **inputs).items()
+                if name in signatures}
+    completed = subprocess.run([sys.executable, "-c", script], input=json.dumps(requests),
                                capture_output=True, text=True, timeout=300)
     assert completed.returncode == 0, completed.stderr[-3000:]
     return json.loads(completed.stdout.strip().splitlines()[-1])

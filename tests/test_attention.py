@@ -6,7 +6,7 @@ import pytest
 import tensorflow as tf
 
 import keras_s2s
-from keras_s2s.models import AttentionRNNSeq2Seq
+from keras_s2s.models import RNNSeq2Seq
 from keras_s2s.text import PAD_ID, START_ID, Vocabulary
 
 SOURCE_VOCABULARY = Vocabulary.build(["a b c d e f g"], lowercase=True).tokens
@@ -15,9 +15,9 @@ TARGET_VOCABULARY = Vocabulary.build(["t u v w x y z"], lowercase=False).tokens
 
 def _model(attention, cell_type="gru"):
     keras.utils.set_random_seed(0)
-    return AttentionRNNSeq2Seq(SOURCE_VOCABULARY, TARGET_VOCABULARY, cell_type=cell_type,
-                               attention=attention, embedding_dim=8, hidden_dim=16,
-                               num_layers=2, dropout=0.3)
+    return RNNSeq2Seq(SOURCE_VOCABULARY, TARGET_VOCABULARY, cell_type=cell_type,
+                      attention=attention, embedding_dim=8, hidden_dim=16,
+                      num_layers=2, dropout=0.3)
 
 
 ENCODER_IDS = np.array([[4, 5, 6, 7, 8], [9, 10, 4, PAD_ID, PAD_ID]], dtype="int32")
@@ -57,7 +57,7 @@ def test_luong_and_bahdanau_score_differently_and_round_trip(tmp_path):
 
 
 def test_unknown_attention_type_is_rejected_by_name():
-    with pytest.raises(ValueError, match=r"attention must be one of \('luong', 'bahdanau'\)"):
+    with pytest.raises(ValueError, match=r"attention must be one of \(None, 'luong', 'bahdanau'\)"):
         _model("dot")
 
 

@@ -3,53 +3,26 @@
 import numpy as np
 import pytest
 import tensorflow as tf
-from bigram_tables import END, PAD, START, VOCAB, A, B, C, bigram_step, bigram_tables
+from search_fakes import (
+    END,
+    PAD,
+    START,
+    VOCAB,
+    A,
+    B,
+    C,
+    assert_same_hypotheses,
+    bigram_step,
+    bigram_tables,
+    enumerate_hypotheses,
+    found,
+    penalty,
+    prefix_code,
+    prefix_step,
+    random_tables,
+)
 
 from keras_s2s.decoding import BeamSearchResult, beam_search, greedy_search
-
-
-def _random_tables(rng, batch, vocab):
-    return rng.dirichlet(np.full(vocab, 0.7), size=(batch, vocab)).astype("float32")
-
-
-def _penalty(length, alpha):
-    return ((5.0 + length) / 6.0) ** alpha
-
-
-def _enumerate(next_log_probs, *, vocab, max_length, alpha):
-    """Every hypothesis (ended by END, or cut at max_length), best first, as
-    `(tokens, log_prob, score)`. `next_log_probs(prefix)` sees START + tokens."""
-    hypotheses = []
-
-    def extend(prefix, log_prob):
-        generated = prefix[1:]
-        if generated and (generated[-1] == END or len(generated) == max_length):
-            score = log_prob / _penalty(len(generated), alpha)
-            hypotheses.append((generated, log_prob, score))
-            return
-        step_log_probs = next_log_probs(prefix)
-        for token in range(vocab):
-            extend(prefix + [token], log_prob + float(step_log_probs[token]))
-
-    extend([START], 0.0)
-    return sorted(hypotheses, key=lambda hypothesis: -hypothesis[2])
-
-
-def _found(result, row):
-    """Row `row` of a result as `(tokens, log_prob, score)` triples."""
-    return [
-        (ids[:length].tolist(), log_prob, score)
-        for ids, length, log_prob, score in zip(
-            result.ids.numpy()[row], result.lengths.numpy()[row],
-            result.log_probs.numpy()[row], result.scores.numpy()[row])
-    ]
-
-
-def _assert_same_hypotheses(found, expected):
-    assert [tokens for tokens, _, _ in found] == [tokens for tokens, _, _ in expected]
-    np.testing.assert_allclose([f[1] for f in found], [e[1] for e in expected], rtol=1e-4)
-    np.testing.assert_allclose([f[2] for f in found], [e[2] for e in expected], rtol=1e-4)
-
 
 # Greedy takes A (0.5), then END (0.3): p = 0.15. B (0.4) then END (0.9) is
 # p = 0.36, the better whole sequence.
@@ -79,7 +52,7 @@ def test_beam_width_one_is_greedy():
     # width 1 must not keep an END that was not the best candidate of its step.
     first_row = {START: {A: 0.6, END: 0.4}, A: {END: 0.5, B: 0.3, C: 0.2}}
     (tables,) = bigram_tables(first_row)
-    random_rows = np.log(_random_tables(np.random.default_rng(1), batch=5, vocab=VOCAB))
+    random_rows = np.log(random_tables(np.random.default_rng(1), batch=5, vocab=VOCAB))
     state = (tf.concat([tables, random_rows], axis=0),)
     greedy = greedy_search(bigram_step, state, start_id=START, end_id=END, max_length=7)
     beam = beam_search(bigram_step, state, start_id=START, end_id=END, max_length=7,
@@ -90,49 +63,27 @@ def test_beam_width_one_is_greedy():
     np.testing.assert_allclose(beam.log_probs.numpy()[:, 0], greedy.log_probs.numpy(), rtol=1e-5)
 
 
-def _prefix_code(tokens, vocab):
-    """A distinct integer for every prefix of generated tokens (0 for none)."""
-    code = 0
-    for token in tokens:
-        code = code * (vocab + 1) + token + 1
-    return code
-
-
-def _prefix_step(token_ids, state):
-    """Any distribution per prefix: state = (tables (batch, prefixes, vocab), code).
-
-    The code of the prefix so far lives in the state, so each beam's state
-    differs and is right only if the search re-orders the state with its beams.
-    (A bigram table alone would also make sequences with the same transitions in
-    another order exactly tie.)
-    """
-    tables, code = state
-    vocab = tf.shape(tables)[-1]
-    is_first = tf.equal(code, -1)  # only START so far
-    code = tf.where(is_first, 0, code * (vocab + 1) + token_ids + 1)
-    return tf.gather(tables, code, batch_dims=1), (tables, code)
-
-
 @pytest.mark.parametrize("length_penalty", [0.0, 1.0])
 def test_a_beam_as_wide_as_all_hypotheses_is_exhaustive_search(length_penalty):
     vocab, max_length, batch = 5, 4, 2
-    prefixes = _prefix_code([vocab - 1] * (max_length - 1), vocab) + 1
+    prefixes = prefix_code([vocab - 1] * (max_length - 1), vocab) + 1
     rng = np.random.default_rng(2)
     log_tables = np.log(
         rng.dirichlet(np.full(vocab, 0.7), size=(batch, prefixes)).astype("float32")
     )  # (batch, prefix, next token)
     expected = [
-        _enumerate(lambda prefix, row=row: log_tables[row, _prefix_code(prefix[1:], vocab)],
-                   vocab=vocab, max_length=max_length, alpha=length_penalty)
+        enumerate_hypotheses(
+            lambda prefix, row=row: log_tables[row, prefix_code(prefix[1:], vocab)],
+            vocab=vocab, max_length=max_length, alpha=length_penalty)
         for row in range(batch)
     ]
     width = len(expected[0])  # 341 hypotheses: nothing is ever pruned
     state = (tf.constant(log_tables), tf.fill([batch], -1))
-    result = beam_search(_prefix_step, state, start_id=START, end_id=END,
+    result = beam_search(prefix_step, state, start_id=START, end_id=END,
                          max_length=max_length, beam_width=width,
                          length_penalty=length_penalty, num_results=12)
     for row in range(batch):
-        _assert_same_hypotheses(_found(result, row), expected[row][:12])
+        assert_same_hypotheses(found(result, row), expected[row][:12])
 
 
 def test_length_penalty_ranks_as_gnmt_says():
@@ -153,7 +104,7 @@ def test_length_penalty_ranks_as_gnmt_says():
     assert normalised.ids.numpy()[0, :2, :2].tolist() == [[A, END], [END, PAD]]
     lengths = normalised.lengths.numpy()
     np.testing.assert_allclose(normalised.scores.numpy(),
-                               normalised.log_probs.numpy() / _penalty(lengths, 1.0),
+                               normalised.log_probs.numpy() / penalty(lengths, 1.0),
                                rtol=1e-6)
     np.testing.assert_allclose(normalised.log_probs.numpy()[0, :2], np.log([0.27, 0.30]),
                                rtol=1e-4)
@@ -161,7 +112,7 @@ def test_length_penalty_ranks_as_gnmt_says():
 
 
 def test_finished_hypotheses_are_frozen():
-    tables = _random_tables(np.random.default_rng(3), batch=3, vocab=VOCAB)
+    tables = random_tables(np.random.default_rng(3), batch=3, vocab=VOCAB)
     max_length = 6
     result = beam_search(bigram_step, (tf.math.log(tables),), start_id=START, end_id=END,
                          max_length=max_length, beam_width=4, num_results=4)
@@ -180,7 +131,7 @@ def test_finished_hypotheses_are_frozen():
 
 def test_rows_ending_at_very_different_steps_equal_each_row_alone():
     rng = np.random.default_rng(4)
-    tables = _random_tables(rng, batch=4, vocab=VOCAB)
+    tables = random_tables(rng, batch=4, vocab=VOCAB)
     tables[0, START] = np.eye(VOCAB)[END] * 0.98 + 0.02 / VOCAB  # ends at once
     tables[3, :, END] = 1e-4  # hardly ever ends: runs to max_length
     tables /= tables.sum(axis=-1, keepdims=True)
@@ -228,14 +179,14 @@ def test_every_state_tensor_is_tiled_per_beam():
                          max_length=max_length, beam_width=width, length_penalty=0.0,
                          num_results=5)
     for row in range(batch):
-        expected = _enumerate(lambda prefix, row=row: next_log_probs(row, prefix),
+        expected = enumerate_hypotheses(lambda prefix, row=row: next_log_probs(row, prefix),
                               vocab=vocab, max_length=max_length, alpha=0.0)
         assert len(expected) == width
-        _assert_same_hypotheses(_found(result, row), expected[:5])
+        assert_same_hypotheses(found(result, row), expected[:5])
 
 
 def test_graph_and_xla_versions_agree_with_eager():
-    state = (tf.math.log(_random_tables(np.random.default_rng(6), batch=3, vocab=VOCAB)),)
+    state = (tf.math.log(random_tables(np.random.default_rng(6), batch=3, vocab=VOCAB)),)
     common = dict(start_id=START, end_id=END, beam_width=3, num_results=2)
     eager = beam_search(bigram_step, state, max_length=6, **common)
     xla = tf.function(lambda s: beam_search(bigram_step, s, max_length=6, **common),
@@ -276,7 +227,7 @@ def test_early_exit_waits_for_a_beam_the_length_penalty_can_still_lift():
                          beam_width=2, length_penalty=2.0)
     assert result.ids.numpy()[0, 0].tolist() == [A] * 5
     np.testing.assert_allclose(result.scores.numpy()[0, 0],
-                               np.log(0.45 * 0.99**4) / _penalty(5, 2.0), rtol=1e-4)
+                               np.log(0.45 * 0.99**4) / penalty(5, 2.0), rtol=1e-4)
 
 
 def test_slots_no_hypothesis_can_fill_are_empty():
@@ -317,28 +268,29 @@ def test_bad_arguments_name_themselves(arguments, name):
 @pytest.mark.parametrize("compact", [True, False])
 def test_per_row_limits_give_each_row_its_exhaustive_answer_at_its_limit(compact):
     vocab, batch, limits = 4, 3, [3, 1, 2]
-    prefixes = _prefix_code([vocab - 1] * 2, vocab) + 1
+    prefixes = prefix_code([vocab - 1] * 2, vocab) + 1
     rng = np.random.default_rng(5)
     log_tables = np.log(
         rng.dirichlet(np.full(vocab, 0.7), size=(batch, prefixes)).astype("float32")
     )
     expected = [
-        _enumerate(lambda prefix, row=row: log_tables[row, _prefix_code(prefix[1:], vocab)],
-                   vocab=vocab, max_length=limits[row], alpha=0.6)
+        enumerate_hypotheses(
+            lambda prefix, row=row: log_tables[row, prefix_code(prefix[1:], vocab)],
+            vocab=vocab, max_length=limits[row], alpha=0.6)
         for row in range(batch)
     ]
     state = (tf.constant(log_tables), tf.fill([batch], -1))
-    result = beam_search(_prefix_step, state, start_id=START, end_id=END, max_length=3,
+    result = beam_search(prefix_step, state, start_id=START, end_id=END, max_length=3,
                          max_lengths=tf.constant(limits), beam_width=40, length_penalty=0.6,
-                         num_results=3, compact=compact)
+                         num_results=3, live_beams_only=compact)
     for row in range(batch):
-        _assert_same_hypotheses(_found(result, row), expected[row][:3])
+        assert_same_hypotheses(found(result, row), expected[row][:3])
         assert result.lengths.numpy()[row].max() <= limits[row]
 
 
 def test_per_row_limits_equal_each_row_alone_with_its_limit():
     rng = np.random.default_rng(6)
-    tables = _random_tables(rng, batch=4, vocab=VOCAB)
+    tables = random_tables(rng, batch=4, vocab=VOCAB)
     tables[:, :, END] = 0.02  # rarely ends: limits decide
     tables /= tables.sum(axis=-1, keepdims=True)
     log_tables = tf.math.log(tables)
@@ -388,7 +340,7 @@ def test_dropping_doomed_beams_never_changes_the_results(alpha, num_results):
         results[compact] = beam_search(counting_step, state, start_id=2, end_id=3, max_length=7,
                                        beam_width=4, length_penalty=alpha,
                                        num_results=num_results, max_lengths=limits,
-                                       compact=compact)
+                                       live_beams_only=compact)
         results[compact, "work"] = sum(computed)
     live, fixed = results[True], results[False]
     np.testing.assert_array_equal(live.ids.numpy(), fixed.ids.numpy())

@@ -16,7 +16,7 @@ from keras_s2s.saved_model.writer import export
 @pytest.fixture(scope="module")
 def version(trained, tmp_path_factory):
     model, _, _ = trained
-    return export(model, tmp_path_factory.mktemp("check") / "numbers", n_best=2)
+    return export(model, tmp_path_factory.mktemp("check") / "numbers", num_results=2)
 
 
 def _check_cli(path):

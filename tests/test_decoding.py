@@ -153,10 +153,11 @@ def test_finished_rows_leave_the_batch_and_results_do_not_change():
         return step_fn(token_ids, state)
 
     for search, width in (
-        (lambda s, **o: greedy_search(recording_step, s, start_id=START, end_id=END,
-                                      max_length=6, **o), 1),
-        (lambda s, **o: beam_search(recording_step, s, start_id=START, end_id=END,
-                                    max_length=6, beam_width=2, length_penalty=0.0, **o), 2),
+        (lambda s, compact: greedy_search(recording_step, s, start_id=START, end_id=END,
+                                          max_length=6, drop_finished_rows=compact), 1),
+        (lambda s, compact: beam_search(recording_step, s, start_id=START, end_id=END,
+                                        max_length=6, beam_width=2, length_penalty=0.0,
+                                        live_beams_only=compact), 2),
     ):
         seen.clear()
         compacted = search(state, compact=True)

@@ -176,7 +176,7 @@ def test_mixed_bfloat16_model_trains_decodes_and_exports(restore_policy, tmp_pat
     beam = keras_s2s.translate(sources, model, method="beam", beam_width=3)
     assert all(isinstance(text, str) for text in beam)
 
-    version = keras_s2s.export(model, tmp_path / "mixed", beam_width=3, n_best=2)
+    version = keras_s2s.export(model, tmp_path / "mixed", beam_width=3, num_results=2)
     moved = tmp_path / "moved"
     shutil.copytree(version, moved)
     served = run_python(textwrap.dedent(f"""

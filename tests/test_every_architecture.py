@@ -50,7 +50,7 @@ def _assert_served_like_translate(model, tmp_path):
     """Every signature, through TF Serving's C++ loader and the TF2 loader in a
     cold process, equals `keras_s2s.translate` (texts) and the graph (scores)."""
     version = keras_s2s.export(model, tmp_path / "served", beam_width=4, length_penalty=0.6,
-                               n_best=2)
+                               num_results=2)
     results = run_cold(version, TEXTS)
     assert_loaders_agree(results)
     served = results["c_api"]

@@ -20,7 +20,7 @@ from keras_s2s.saved_model.writer import export  # also keras_s2s.export
 def exported(trained, tmp_path_factory):
     model, test_pairs, _ = trained
     base = tmp_path_factory.mktemp("serving") / "numbers"
-    version = export(model, base, beam_width=4, length_penalty=0.6, n_best=3)
+    version = export(model, base, beam_width=4, length_penalty=0.6, num_results=3)
     return model, test_pairs, base, version
 
 

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 import tensorflow as tf
-from bigram_tables import END, PAD, START, VOCAB, A, B, C, bigram_step, bigram_tables
+from search_fakes import END, PAD, START, VOCAB, A, B, C, bigram_step, bigram_tables
 
 from keras_s2s.decoding import SearchResult, greedy_search
 
@@ -125,7 +125,7 @@ def test_per_row_limits_cut_each_row_as_if_it_ran_alone_with_its_limit(compact):
     state = bigram_tables(NEVER_ENDS, TWO_WORDS, NEVER_ENDS)
     limits = [2, 4, 6]
     together = greedy_search(bigram_step, state, start_id=START, end_id=END, max_length=6,
-                             max_lengths=tf.constant(limits), compact=compact)
+                             max_lengths=tf.constant(limits), drop_finished_rows=compact)
     # Row 1 ends by itself before its limit; rows 0 and 2 are cut at theirs.
     assert together.lengths.numpy().tolist() == [2, 3, 6]
     assert together.ids.numpy().tolist() == [

@@ -7,7 +7,6 @@ import tensorflow as tf
 
 from keras_s2s.models import (
     ARCHITECTURES,
-    AttentionRNNSeq2Seq,
     RNNSeq2Seq,
     TransformerSeq2Seq,
     build_model,
@@ -25,9 +24,9 @@ def _model(architecture, num_layers=2, dropout=0.0):
                                   num_heads=2, intermediate_dim=32, num_layers=num_layers,
                                   dropout=dropout)
     cell_type, _, variant = architecture.partition("-")
-    model_class = AttentionRNNSeq2Seq if variant == "attention" else RNNSeq2Seq
-    return model_class(SOURCE_VOCABULARY, TARGET_VOCABULARY, cell_type=cell_type,
-                       embedding_dim=8, hidden_dim=16, num_layers=num_layers, dropout=dropout)
+    return RNNSeq2Seq(SOURCE_VOCABULARY, TARGET_VOCABULARY, cell_type=cell_type,
+                      attention="luong" if variant == "attention" else None,
+                      embedding_dim=8, hidden_dim=16, num_layers=num_layers, dropout=dropout)
 
 
 def _batch():
@@ -43,7 +42,7 @@ def test_step_by_step_decoding_reproduces_teacher_forced_logits(architecture):
     encoder_ids, decoder_ids = _batch()
     teacher_forced = model.training_model([encoder_ids, decoder_ids]).numpy()
 
-    state = model.initial_state(tf.constant(encoder_ids))
+    state = tf.nest.flatten(model.initial_state(tf.constant(encoder_ids)))
     steps = []
     for t in range(decoder_ids.shape[1]):
         outputs = model.decoder_model([tf.constant(decoder_ids[:, t : t + 1]), *state])
@@ -67,7 +66,8 @@ def test_padding_in_the_source_does_not_change_the_encoding(architecture):
     model = _model(architecture)
     short = np.array([[9, 10, 4]], dtype="int32")
     padded = np.array([[9, 10, 4, PAD_ID, PAD_ID, PAD_ID]], dtype="int32")
-    for alone, with_padding in zip(model.initial_state(short), model.initial_state(padded)):
+    for alone, with_padding in zip(tf.nest.flatten(model.initial_state(short)),
+                                   tf.nest.flatten(model.initial_state(padded))):
         alone, with_padding = alone.numpy(), with_padding.numpy()
         if with_padding.shape != alone.shape:
             # Attention states carry per-position encoder outputs and mask
@@ -126,19 +126,22 @@ def test_save_and_load_keep_weights_and_vocabularies(tmp_path, architecture):
         ({"cell_type": "rnn"}, "cell_type"),
         ({"hidden_dim": 0}, "hidden_dim"),
         ({"num_layers": 1.5}, "num_layers"),
+        ({"num_layers": True}, "num_layers"),  # a bool is not a layer count
+        ({"attention": "dot"}, "attention"),
         ({"dropout": 1.0}, "dropout"),
         ({"max_source_length": -3}, "max_source_length"),
     ],
 )
 def test_bad_options_fail_at_construction_naming_the_option(options, message):
-    for model_class in (RNNSeq2Seq, AttentionRNNSeq2Seq):
+    for attention in (None, "luong"):
         with pytest.raises(ValueError, match=message):
-            model_class(SOURCE_VOCABULARY, TARGET_VOCABULARY, **options)
+            RNNSeq2Seq(SOURCE_VOCABULARY, TARGET_VOCABULARY, **{"attention": attention,
+                                                                **options})
 
 
 def test_attention_needs_an_even_hidden_dim():
     with pytest.raises(ValueError, match="hidden_dim must be even"):
-        AttentionRNNSeq2Seq(SOURCE_VOCABULARY, TARGET_VOCABULARY, hidden_dim=15)
+        RNNSeq2Seq(SOURCE_VOCABULARY, TARGET_VOCABULARY, attention="luong", hidden_dim=15)
 
 
 def test_cli_offers_exactly_the_library_architectures():

@@ -57,7 +57,7 @@ def test_cached_steps_reproduce_teacher_forced_logits():
     teacher_forced = model.training_model([encoder_ids, decoder_ids]).numpy()
     real = decoder_ids != PAD_ID
 
-    state = model.initial_state(tf.constant(encoder_ids))
+    state = tf.nest.flatten(model.initial_state(tf.constant(encoder_ids)))
     steps = []
     for t in range(decoder_ids.shape[1]):
         logits, *state = model.decoder_model([tf.constant(decoder_ids[:, t : t + 1]), *state])
@@ -66,11 +66,12 @@ def test_cached_steps_reproduce_teacher_forced_logits():
     np.testing.assert_array_equal(state[0].numpy(), [5, 5, 5])  # the per-row step counter
 
     state = model.initial_state(tf.constant(encoder_ids))
-    shapes = [s.shape for s in state]
+    shapes = [s.shape for s in tf.nest.flatten(state)]
     steps = []
     for t in range(decoder_ids.shape[1]):
         logits, state = model.decode_step(tf.constant(decoder_ids[:, t]), state)
-        assert [s.shape for s in state] == shapes  # while_loop invariants hold
+        # while_loop invariants hold
+        assert [s.shape for s in tf.nest.flatten(state)] == shapes
         steps.append(logits.numpy())
     np.testing.assert_allclose(np.stack(steps, axis=1)[real], teacher_forced[real], atol=1e-5)
 
@@ -78,12 +79,15 @@ def test_cached_steps_reproduce_teacher_forced_logits():
 def test_state_is_batch_first_with_a_preallocated_cache():
     model = _tiny_model()
     encoder_ids, _ = _batch()
-    step, *buffers = model.initial_state(tf.constant(encoder_ids))
-    assert step.dtype == tf.int32 and step.shape == (3,)
-    caches, cross, source_mask = buffers[:4], buffers[4:8], buffers[8]
+    state = model.initial_state(tf.constant(encoder_ids))
+    assert state.step.dtype == tf.int32 and state.step.shape == (3,)
+    caches, cross = tf.nest.flatten(state.self_attention), tf.nest.flatten(state.cross_attention)
+    assert len(caches) == len(cross) == 4  # keys and values of 2 layers
     assert all(c.shape == (3, 4, 5, 4) for c in caches)  # (batch, heads, max_target_length, 4)
     assert all(c.shape == (3, 4, 6, 4) for c in cross)  # (batch, heads, source time, 4)
-    np.testing.assert_array_equal(source_mask.numpy(), encoder_ids != PAD_ID)
+    np.testing.assert_array_equal(state.source_mask.numpy(), encoder_ids != PAD_ID)
+    # The Functional models carry the same tensors, flat, in this order.
+    assert len(model.encoder_model.outputs) == len(tf.nest.flatten(state)) == 10
 
 
 def test_mixed_precision_keeps_float32_logits_and_a_stable_state():
@@ -95,13 +99,14 @@ def test_mixed_precision_keeps_float32_logits_and_a_stable_state():
     encoder_ids, decoder_ids = _batch()
     assert model.training_model([encoder_ids, decoder_ids]).dtype == tf.float32
     state = model.initial_state(tf.constant(encoder_ids))
-    logits, *new_state = model.decoder_model([tf.constant(decoder_ids[:, :1]), *state])
+    flat = tf.nest.flatten(state)
+    logits, *new_state = model.decoder_model([tf.constant(decoder_ids[:, :1]), *flat])
     assert logits.dtype == tf.float32
-    assert state[1].dtype == tf.float16  # the caches are in the compute dtype
+    assert state.self_attention[0].keys.dtype == tf.float16  # the caches: compute dtype
     # A while_loop needs every state tensor to keep its dtype from step to step.
-    assert [t.dtype for t in new_state] == [t.dtype for t in state]
+    assert [t.dtype for t in new_state] == [t.dtype for t in flat]
     _, stepped = model.decode_step(tf.constant(decoder_ids[:, 0]), state)
-    assert [t.dtype for t in stepped] == [t.dtype for t in state]
+    assert [t.dtype for t in tf.nest.flatten(stepped)] == [t.dtype for t in flat]
 
 
 def test_inference_models_hold_the_training_models_variables():
@@ -115,7 +120,7 @@ def test_inference_models_hold_the_training_models_variables():
     first_tokens = tf.constant(decoder_ids[:, :1])
 
     def first_step_logits():
-        state = model.initial_state(tf.constant(encoder_ids))
+        state = tf.nest.flatten(model.initial_state(tf.constant(encoder_ids)))
         return model.decoder_model([first_tokens, *state])[0].numpy()
 
     before = first_step_logits()

@@ -152,7 +152,7 @@ def test_each_sentence_stops_at_its_own_limit_whatever_its_batch(method):
 
     from keras_s2s.data import synthetic_pairs
     from keras_s2s.text import END_ID
-    from keras_s2s.translator import Translator
+    from keras_s2s.translation_graph import Translator
 
     keras.utils.set_random_seed(0)
     model = keras_s2s.build_model(synthetic_pairs(200, seed=3), architecture="gru",
@@ -161,7 +161,8 @@ def test_each_sentence_stops_at_its_own_limit_whatever_its_batch(method):
     bias[END_ID] = -1e4
     model.output_projection.set_weights([kernel, bias])
     short, long = "uno", "uno dos tres cuatro cinco seis siete ocho nueve"
-    translator = Translator(model, method=method, beam_width=3)
+    translator = Translator(model, method=method,
+                            **({"beam_width": 3} if method == "beam" else {}))
     together = translator.search(tf.constant([short, long]))
     alone = translator.search(tf.constant([short]))
     assert together["lengths"].numpy()[:, 0].tolist() == [2 * 1 + 10, 2 * 9 + 10]
@@ -169,3 +170,32 @@ def test_each_sentence_stops_at_its_own_limit_whatever_its_batch(method):
     np.testing.assert_array_equal(together["ids"].numpy()[0, 0, :12], alone["ids"].numpy()[0, 0])
     assert keras_s2s.translate([short, long], model, method=method)[0] == (
         keras_s2s.translate(short, model, method=method))
+
+
+def test_load_gives_each_caller_a_model_of_their_own(trained):
+    _, _, path = trained
+    first, second = keras_s2s.load(path), keras_s2s.load(path)
+    assert first is not second
+    before = second.output_projection.get_weights()[1].copy()
+    kernel, bias = first.output_projection.get_weights()
+    first.output_projection.set_weights([kernel, bias + 1.0])  # e.g. training it further
+    np.testing.assert_array_equal(second.output_projection.get_weights()[1], before)
+    # ...and a path still translates with the file's weights, not with `first`'s.
+    assert keras_s2s.translate("uno dos", str(path)) == keras_s2s.translate("uno dos", second)
+
+
+def test_translating_a_path_again_neither_reloads_nor_retraces(trained, monkeypatch):
+    from keras_s2s import saving
+    from keras_s2s.translation_graph import Translator
+
+    _, test_pairs, path = trained
+    sources = list(test_pairs.sources[:10])
+    first = keras_s2s.translate(sources, str(path))
+    loads, traces = [], []
+    real_load, real_search = saving.load, Translator.search
+    monkeypatch.setattr(saving, "load", lambda *a, **k: loads.append(a) or real_load(*a, **k))
+    monkeypatch.setattr(Translator, "search",
+                        lambda self, text: traces.append(1) or real_search(self, text))
+    for _ in range(3):
+        assert keras_s2s.translate(sources, str(path)) == first
+    assert loads == [] and traces == []  # search runs only while a graph is traced

@@ -8,23 +8,7 @@ tensors through, whose value is unknown while a graph is traced.
 
 from __future__ import annotations
 
-import numbers
-
-
-def is_integer(value) -> bool:
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
-
-
-def is_number(value) -> bool:
-    return isinstance(value, numbers.Real) and not isinstance(value, bool)
-
-
-def check_positive_integer(name: str, value, *, allow_none: bool = False):
-    if value is None and allow_none:
-        return
-    if not is_integer(value) or value < 1:
-        extra = " or None" if allow_none else ""
-        raise ValueError(f"{name} must be an integer >= 1{extra}, got {value!r}.")
+from keras_s2s.arguments import check_positive_integer, is_integer, is_number
 
 
 def check_max_length(value):
@@ -66,3 +50,32 @@ def check_top_k(value):
 def check_seed(value):
     if value is not None and not is_integer(value):
         raise ValueError(f"seed must be an integer or None, got {value!r}.")
+
+
+def check_top_p(value):
+    if not is_number(value) or not 0.0 < value <= 1.0:
+        raise ValueError(f"top_p must be a number in (0, 1] (1 keeps every token), "
+                         f"got {value!r}.")
+
+
+def check_min_length(value):
+    if not is_integer(value) or value < 0:
+        raise ValueError(f"min_length must be an integer >= 0 (tokens before the end token; "
+                         f"0 allows an empty translation), got {value!r}.")
+
+
+def check_no_repeat_ngram_size(value):
+    if not is_integer(value) or value < 0:
+        raise ValueError(f"no_repeat_ngram_size must be an integer >= 0 (0: off), "
+                         f"got {value!r}.")
+
+
+def check_repetition_penalty(value):
+    if not is_number(value) or value <= 0:
+        raise ValueError(f"repetition_penalty must be a number > 0 (1: off; > 1 penalises "
+                         f"repeated tokens), got {value!r}.")
+
+
+def check_replace_unknown(value):
+    if value is not None and not isinstance(value, bool):
+        raise ValueError(f"replace_unknown must be True, False or None, got {value!r}.")

@@ -8,12 +8,29 @@ hypotheses. `as_result` turns that set into the returned `BeamSearchResult`.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import tensorflow as tf
 
-from keras_s2s.decoding.common import BeamSearchResult, length_penalty_of
+from keras_s2s.decoding.results import BeamSearchResult
+from keras_s2s.masking import NEG_INF  # the score of an empty slot
 
-# Score of an empty slot. Finite, so `NEG_INF - NEG_INF` never makes a NaN.
-NEG_INF = -1e9
+
+class FinishedSet(NamedTuple):
+    """Each row's `beam_width` best finished hypotheses, sorted best first.
+
+    An empty slot has score and log-probability `NEG_INF` and length 0.
+    """
+
+    scores: tf.Tensor  # float32 (batch, beam): log_probs / length penalty
+    log_probs: tf.Tensor  # float32 (batch, beam)
+    lengths: tf.Tensor  # int32 (batch, beam), end token included
+    ids: tf.Tensor  # int32 (batch, beam, max_length)
+
+
+def length_penalty_of(lengths, alpha) -> tf.Tensor:
+    """GNMT length normalisation: `((5 + length) / 6) ** alpha` (1 when alpha = 0)."""
+    return tf.pow((5.0 + tf.cast(lengths, tf.float32)) / 6.0, tf.cast(alpha, tf.float32))
 
 
 def top_columns(scores, k, *tensors):
@@ -25,12 +42,13 @@ def top_columns(scores, k, *tensors):
     return (top_scores, *[tf.gather(t, index, batch_dims=1) for t in tensors])
 
 
-def empty_finished_set(batch, beam_width, max_length, pad_id):
-    """`(scores, log_probs, lengths, ids)` with every slot empty."""
-    return (tf.fill([batch, beam_width], NEG_INF),
-            tf.fill([batch, beam_width], NEG_INF),
-            tf.zeros([batch, beam_width], tf.int32),
-            tf.fill(tf.stack([batch, beam_width, max_length]), tf.constant(pad_id, tf.int32)))
+def empty_finished_set(batch, beam_width, max_length, pad_id) -> FinishedSet:
+    """A `FinishedSet` with every slot empty."""
+    return FinishedSet(
+        scores=tf.fill([batch, beam_width], NEG_INF),
+        log_probs=tf.fill([batch, beam_width], NEG_INF),
+        lengths=tf.zeros([batch, beam_width], tf.int32),
+        ids=tf.fill(tf.stack([batch, beam_width, max_length]), tf.constant(pad_id, tf.int32)))
 
 
 def retire(finished, top_log_probs, token, candidate_ids, *, length, row_limits, end_id,
@@ -38,7 +56,7 @@ def retire(finished, top_log_probs, token, candidate_ids, *, length, row_limits,
     """Merges a step's finishing candidates into the finished set.
 
     Args:
-        finished: the set `(scores, log_probs, lengths, ids)`, `[batch, beam]...`.
+        finished: the `FinishedSet`.
         top_log_probs, token: `[batch, 2 * beam]`, each row's best candidates
             (best first) and their last tokens; `candidate_ids` their tokens
             so far, `[batch, 2 * beam, max_length]`.
@@ -57,15 +75,14 @@ def retire(finished, top_log_probs, token, candidate_ids, *, length, row_limits,
     in_beam = tf.range(2 * beam_width) < beam_width
     finishes = stops & in_beam & (top_log_probs > NEG_INF / 2)  # never an empty slot
     new_scores = top_log_probs / length_penalty_of(length, length_penalty)
-    scores, log_probs, lengths, ids = finished
     merged = top_columns(
-        tf.concat([scores, tf.where(finishes, new_scores, NEG_INF)], axis=1),
+        tf.concat([finished.scores, tf.where(finishes, new_scores, NEG_INF)], axis=1),
         beam_width,
-        tf.concat([log_probs, tf.where(finishes, top_log_probs, NEG_INF)], axis=1),
-        tf.concat([lengths, tf.fill(tf.shape(token), length)], axis=1),
-        tf.concat([ids, candidate_ids], axis=1),  # (batch, 3 beam, max_length)
+        tf.concat([finished.log_probs, tf.where(finishes, top_log_probs, NEG_INF)], axis=1),
+        tf.concat([finished.lengths, tf.fill(tf.shape(token), length)], axis=1),
+        tf.concat([finished.ids, candidate_ids], axis=1),  # (batch, 3 beam, max_length)
     )
-    return merged, stops
+    return FinishedSet(*merged), stops
 
 
 def can_still_win(live_log_probs, finished_scores, max_penalties, num_results):
@@ -82,7 +99,7 @@ def can_still_win(live_log_probs, finished_scores, max_penalties, num_results):
         live_log_probs / max_penalties[:, None] > threshold[:, None])
 
 
-def as_result(finished, num_results):
+def as_result(finished: FinishedSet, num_results) -> BeamSearchResult:
     """The best `num_results` of the (sorted) finished set as a `BeamSearchResult`."""
     scores, log_probs, lengths, ids = finished
     # A row with fewer than num_results possible hypotheses (e.g. most tokens

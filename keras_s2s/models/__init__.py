@@ -1,19 +1,31 @@
-"""Encoder–decoder architectures, each exposing training/encoder/decoder models."""
+"""Encoder–decoder architectures, each exposing training/encoder/decoder models.
 
-from keras_s2s.models.attention import AttentionRNNSeq2Seq
-from keras_s2s.models.attention_layers import BahdanauAttention, LuongAttention
-from keras_s2s.models.base import Seq2Seq
-from keras_s2s.models.building import ARCHITECTURES, build_model
-from keras_s2s.models.rnn import RNNSeq2Seq
-from keras_s2s.models.transformer import TransformerSeq2Seq
+Names are imported on first use (PEP 562): `keras_s2s.models.architectures`
+(the names and presets, plain data) loads without TensorFlow.
+"""
 
-__all__ = [
-    "ARCHITECTURES",
-    "AttentionRNNSeq2Seq",
-    "BahdanauAttention",
-    "LuongAttention",
-    "RNNSeq2Seq",
-    "Seq2Seq",
-    "TransformerSeq2Seq",
-    "build_model",
-]
+import importlib
+
+from keras_s2s.lazy_import import lazy_names
+
+# public name -> module that defines it
+_EXPORTS = {
+    "ARCHITECTURES": "keras_s2s.models.architectures",
+    "BahdanauAttention": "keras_s2s.models.attention_layers",
+    "LuongAttention": "keras_s2s.models.attention_layers",
+    "RNNSeq2Seq": "keras_s2s.models.rnn",
+    "Seq2Seq": "keras_s2s.models.base",
+    "TransformerSeq2Seq": "keras_s2s.models.transformer",
+    "build_model": "keras_s2s.models.building",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+__getattr__, __dir__ = lazy_names(__name__, _EXPORTS)
+
+
+def register_model_classes():
+    """Imports every model class, so Keras can deserialise `.keras` files."""
+    for module in ("rnn", "transformer", "attention_layers", "transformer_layers"):
+        importlib.import_module(f"keras_s2s.models.{module}")

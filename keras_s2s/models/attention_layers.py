@@ -14,18 +14,12 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
-# Added to the scores of padding positions: their softmax weight becomes ~0.
-# Finite, so an all-padding row gives uniform weights rather than NaNs.
-_MASKED_SCORE = -1e9
+from keras_s2s.masking import masked_softmax
 
 
 def _masked_softmax(scores, values_mask):
-    # In float32 whatever the compute dtype: -1e9 is -inf in float16, and
-    # 0 * -inf would turn every score into NaN under mixed_float16.
-    dtype = scores.dtype
-    scores = tf.cast(scores, tf.float32)
-    scores += (1.0 - tf.cast(values_mask, tf.float32))[:, None, :] * _MASKED_SCORE
-    return tf.cast(tf.nn.softmax(scores, axis=-1), dtype)
+    """Softmax over the source axis of `(batch, t, s)` scores, padding masked."""
+    return masked_softmax(scores, tf.cast(values_mask, tf.bool)[:, None, :])
 
 
 @keras.saving.register_keras_serializable(package="keras_s2s")
@@ -88,4 +82,5 @@ class BahdanauAttention(keras.layers.Layer):
         return {**super().get_config(), "units": self.units}
 
 
-ATTENTION_TYPES = {"luong": LuongAttention, "bahdanau": BahdanauAttention}
+# The layer of each `keras_s2s.models.architectures.ATTENTION_TYPES` name.
+ATTENTION_LAYERS = {"luong": LuongAttention, "bahdanau": BahdanauAttention}

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 import keras
 import tensorflow as tf
 
+from keras_s2s.arguments import check_positive_integer
 from keras_s2s.text import SentenceEncoder, Vocabulary
 
 
@@ -49,10 +50,8 @@ class Seq2Seq(keras.Model):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        for name, value in (("max_source_length", max_source_length),
-                            ("max_target_length", max_target_length)):
-            if not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}.")
+        check_positive_integer("max_source_length", max_source_length)
+        check_positive_integer("max_target_length", max_target_length)
         self.source_encoder = SentenceEncoder(
             Vocabulary(source_vocabulary), lowercase=lowercase_source,
             max_length=max_source_length, tokenization=tokenization,
@@ -90,7 +89,7 @@ class Seq2Seq(keras.Model):
     def call(self, inputs, training=False):
         return self.training_model(inputs, training=training)
 
-    # -- decoding hooks (used by keras_s2s.decoding via keras_s2s.translator) --------
+    # -- decoding hooks (used by keras_s2s.decoding via keras_s2s.translation_graph) ---
 
     def initial_state(self, encoder_token_ids: tf.Tensor) -> tuple:
         """`encoder_model` output as a tuple: the decoder's starting state."""

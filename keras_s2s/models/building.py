@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from keras_s2s.models.attention import AttentionRNNSeq2Seq
+from keras_s2s.arguments import check_choice
+from keras_s2s.models.architectures import ARCHITECTURE_PRESETS, ARCHITECTURES
 from keras_s2s.models.rnn import RNNSeq2Seq
 from keras_s2s.models.transformer import TransformerSeq2Seq
 from keras_s2s.text import Vocabulary
-
-ARCHITECTURES = ("gru", "lstm", "gru-attention", "lstm-attention", "transformer")
 
 
 def build_model(
@@ -40,10 +39,7 @@ def build_model(
     Example:
         >>> model = build_model(splits.train, architecture="lstm", hidden_dim=256)
     """
-    if architecture not in ARCHITECTURES:
-        raise ValueError(
-            f"architecture must be one of {ARCHITECTURES}, got {architecture!r}."
-        )
+    check_choice("architecture", architecture, ARCHITECTURES)
     if "attention" in model_options and not architecture.endswith("-attention"):
         raise ValueError(
             f"attention={model_options['attention']!r} applies to the RNN attention "
@@ -67,15 +63,14 @@ def build_model(
             tokenization=tokenization, **model_options,
         )
     # "gru" / "lstm": the classic model; "-attention": bidirectional encoder and
-    # Luong attention (see keras_s2s.models.attention).
-    cell_type, _, variant = architecture.partition("-")
-    model_class = AttentionRNNSeq2Seq if variant == "attention" else RNNSeq2Seq
-    return model_class(
+    # Luong attention unless `attention=` says otherwise (see keras_s2s.models.rnn).
+    preset = dict(ARCHITECTURE_PRESETS[architecture])
+    preset.update(model_options)
+    return RNNSeq2Seq(
         source_vocabulary.tokens,
         target_vocabulary.tokens,
-        cell_type=cell_type,
         lowercase_source=lowercase_source,
         lowercase_target=lowercase_target,
         tokenization=tokenization,
-        **model_options,
+        **preset,
     )

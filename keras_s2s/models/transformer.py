@@ -8,12 +8,15 @@
                   (causal self-attention, cross-attention, feed-forward)
                   ─► LayerNorm ─► Dense ─► logits over the target vocabulary
 
-Decoding state, every tensor batch-first and of fixed shape:
+Decoding state (`TransformerState`), every tensor batch-first and of fixed shape:
 
-    [step (batch,) int32,
-     self-attention keys_0, values_0, keys_1, ...  (batch, heads, max_target_length, head_dim),
-     cross-attention keys_0, values_0, keys_1, ... (batch, heads, source_time, head_dim),
-     source_mask (batch, source_time)]
+    step             int32 (batch,): tokens decoded so far
+    self_attention   per decoder layer KeyValues (batch, heads, max_target_length, head_dim)
+    cross_attention  per decoder layer KeyValues (batch, heads, source_time, head_dim)
+    source_mask      float32 (batch, source_time)
+
+The Functional `encoder_model` / `decoder_model` carry the same tensors as a
+flat list in that order (`tf.nest.flatten(state)`).
 
 Each step projects only the newest token and writes its key/value at `step`
 (a key/value cache), so a step costs the same at token 1 and token 60, and the
@@ -22,8 +25,12 @@ encoder's keys/values are projected once per sentence, not once per step.
 
 from __future__ import annotations
 
-import keras
+from typing import NamedTuple
 
+import keras
+import tensorflow as tf
+
+from keras_s2s.arguments import check_positive_integer, check_rate
 from keras_s2s.models.base import Seq2Seq
 from keras_s2s.models.transformer_layers import (
     DecoderBlock,
@@ -32,6 +39,22 @@ from keras_s2s.models.transformer_layers import (
     KeyValueProjection,
     PositionalEmbedding,
 )
+
+
+class KeyValues(NamedTuple):
+    """One attention layer's projected keys and values, `(batch, heads, time, head_dim)`."""
+
+    keys: tf.Tensor
+    values: tf.Tensor
+
+
+class TransformerState(NamedTuple):
+    """The decoding state; see the module docstring for shapes."""
+
+    step: tf.Tensor
+    self_attention: tuple  # of KeyValues: the cache, one per decoder layer
+    cross_attention: tuple  # of KeyValues: the encoder's, one per decoder layer
+    source_mask: tf.Tensor
 
 
 @keras.saving.register_keras_serializable(package="keras_s2s")
@@ -78,15 +101,13 @@ class TransformerSeq2Seq(Seq2Seq):
             intermediate_dim = 4 * hidden_dim if isinstance(hidden_dim, int) else hidden_dim
         for name, value in (("hidden_dim", hidden_dim), ("num_layers", num_layers),
                             ("num_heads", num_heads), ("intermediate_dim", intermediate_dim)):
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}.")
+            check_positive_integer(name, value)
         if hidden_dim % num_heads:
             raise ValueError(
                 f"num_heads must divide hidden_dim (each head gets hidden_dim // num_heads "
                 f"dimensions), got num_heads={num_heads} and hidden_dim={hidden_dim}."
             )
-        if not isinstance(dropout, (int, float)) or not 0.0 <= dropout < 1.0:
-            raise ValueError(f"dropout must be in [0, 1), got {dropout!r}.")
+        check_rate("dropout", dropout)
         self.hidden_dim = hidden_dim
         self.num_layers = num_layers
         self.num_heads = num_heads
@@ -128,32 +149,31 @@ class TransformerSeq2Seq(Seq2Seq):
     # -- the wiring, shared by the Functional models and decode_step -------------------
 
     def _encode(self, encoder_token_ids, training=None):
-        """ids -> (flat cross keys/values [k0, v0, k1, v1, ...], source mask)."""
+        """ids -> (cross-attention KeyValues per decoder layer, source mask)."""
         source_mask = keras.ops.cast(keras.ops.not_equal(encoder_token_ids, 0), "float32")
         x = self.embedding_dropout(self.source_embedding(encoder_token_ids), training=training)
         for block in self.encoder_blocks:
             x = block(x, source_mask, training=training)
         x = self.encoder_norm(x)
-        cross = []
-        for projection in self.cross_key_values:
-            cross.extend(projection(x))
-        return cross, source_mask
+        return [KeyValues(*projection(x)) for projection in self.cross_key_values], source_mask
 
     def _decode(self, decoder_token_ids, cross, source_mask, cache=None, step=None,
                 training=None):
-        """Teacher forced (`cache=None`) or one cached step; -> (logits, new cache)."""
+        """Teacher forced (`cache=None`) or one cached step; -> (logits, new cache).
+
+        `cross` and `cache` hold one `KeyValues` per decoder layer.
+        """
         y = self.target_embedding(decoder_token_ids, step)
         y = self.embedding_dropout(y, training=training)
         new_cache = []
         for i, block in enumerate(self.decoder_blocks):
-            keys, values = cross[2 * i], cross[2 * i + 1]
             if cache is None:
-                y, *_ = block(y, keys, values, source_mask, training=training)
+                y, *_ = block(y, cross[i].keys, cross[i].values, source_mask, training=training)
             else:
-                y, *layer_cache = block(y, keys, values, source_mask, cache_keys=cache[2 * i],
-                                        cache_values=cache[2 * i + 1], step=step,
-                                        training=training)
-                new_cache.extend(layer_cache)
+                y, *layer_cache = block(y, cross[i].keys, cross[i].values, source_mask,
+                                        cache_keys=cache[i].keys, cache_values=cache[i].values,
+                                        step=step, training=training)
+                new_cache.append(KeyValues(*layer_cache))
         return self.output_projection(self.decoder_norm(y)), new_cache
 
     def _build_functional_models(self):
@@ -166,21 +186,21 @@ class TransformerSeq2Seq(Seq2Seq):
         )
         step, *cache = self.empty_cache(encoder_token_ids)
         encoder_model = keras.Model(
-            encoder_token_ids, [step, *cache, *cross, source_mask], name="encoder_model"
+            encoder_token_ids, [step, *cache, *_flat(cross), source_mask], name="encoder_model"
         )
 
         state_dtype = self.decoder_blocks[0].compute_dtype
         heads, head_dim = self.num_heads, self.hidden_dim // self.num_heads
         length = self.target_encoder.max_length
+
+        def key_value_inputs(prefix, time):
+            return [KeyValues(*(keras.Input(shape=(heads, time, head_dim), dtype=state_dtype,
+                                            name=f"{prefix}_{2 * i + j}") for j in (0, 1)))
+                    for i in range(self.num_layers)]
+
         step_input = keras.Input(shape=(), dtype="int32", name="step")
-        cache_inputs = [
-            keras.Input(shape=(heads, length, head_dim), dtype=state_dtype, name=f"cache_{i}")
-            for i in range(2 * self.num_layers)
-        ]
-        cross_inputs = [
-            keras.Input(shape=(heads, None, head_dim), dtype=state_dtype, name=f"cross_{i}")
-            for i in range(2 * self.num_layers)
-        ]
+        cache_inputs, cross_inputs = key_value_inputs("cache", length), key_value_inputs(
+            "cross", None)
         mask_input = keras.Input(shape=(None,), name="source_mask")
         step_logits, new_cache = self._decode(
             decoder_token_ids, cross_inputs, mask_input, cache=cache_inputs, step=step_input
@@ -188,10 +208,11 @@ class TransformerSeq2Seq(Seq2Seq):
         # The encoder's part of the state passes through unchanged (dtype too:
         # under a mixed policy an Identity would cast the float32 mask).
         passthrough = [keras.layers.Identity(dtype=t.dtype, name=f"{t.name}_out")(t)
-                       for t in (*cross_inputs, mask_input)]
+                       for t in (*_flat(cross_inputs), mask_input)]
         decoder_model = keras.Model(
-            [decoder_token_ids, step_input, *cache_inputs, *cross_inputs, mask_input],
-            [step_logits, keras.ops.add(step_input, 1), *new_cache, *passthrough],
+            [decoder_token_ids, step_input, *_flat(cache_inputs), *_flat(cross_inputs),
+             mask_input],
+            [step_logits, keras.ops.add(step_input, 1), *_flat(new_cache), *passthrough],
             name="decoder_model",
         )
         self._set_functional_models(
@@ -206,19 +227,28 @@ class TransformerSeq2Seq(Seq2Seq):
         cross, source_mask = self._encode(encoder_token_ids)
         y = self.target_embedding(decoder_token_ids)
         *earlier, last = self.decoder_blocks
-        for i, block in enumerate(earlier):
-            y, *_ = block(y, cross[2 * i], cross[2 * i + 1], source_mask)
-        return last.cross_attention_weights(y, cross[2 * len(earlier)], source_mask)
+        for block, layer_cross in zip(earlier, cross):
+            y, *_ = block(y, layer_cross.keys, layer_cross.values, source_mask)
+        return last.cross_attention_weights(y, cross[-1].keys, source_mask)
 
-    def decode_step(self, token_ids, state):
+    def initial_state(self, encoder_token_ids) -> TransformerState:
+        """`encoder_model`'s flat outputs as a `TransformerState`."""
+        flat = self.encoder_model(encoder_token_ids, training=False)
+        return tf.nest.pack_sequence_as(self._state_structure(), list(flat))
+
+    def _state_structure(self) -> TransformerState:
+        layers = tuple(KeyValues(0, 0) for _ in range(self.num_layers))
+        return TransformerState(step=0, self_attention=layers, cross_attention=layers,
+                                source_mask=0)
+
+    def decode_step(self, token_ids, state: TransformerState):
         """One cached step on the same layers as `decoder_model` (a test holds
         them equal), without the Functional model's input/output plumbing."""
-        step, *rest = state
-        num_buffers = 2 * self.num_layers
-        cache, cross, source_mask = rest[:num_buffers], rest[num_buffers:-1], rest[-1]
-        logits, new_cache = self._decode(token_ids[:, None], cross, source_mask, cache=cache,
-                                         step=step, training=False)
-        return logits[:, 0, :], (step + 1, *new_cache, *cross, source_mask)
+        logits, new_cache = self._decode(token_ids[:, None], state.cross_attention,
+                                         state.source_mask, cache=state.self_attention,
+                                         step=state.step, training=False)
+        return logits[:, 0, :], state._replace(step=state.step + 1,
+                                               self_attention=tuple(new_cache))
 
     def get_config(self):
         config = super().get_config()
@@ -230,3 +260,8 @@ class TransformerSeq2Seq(Seq2Seq):
             dropout=self.dropout,
         )
         return config
+
+
+def _flat(key_values) -> list:
+    """`[KeyValues, ...]` -> `[keys_0, values_0, keys_1, ...]`, the Functional models' order."""
+    return [tensor for pair in key_values for tensor in pair]

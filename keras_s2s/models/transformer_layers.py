@@ -16,9 +16,8 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
-# Score given to masked positions: finite, so a fully masked row (an empty
-# source) gives uniform weights rather than NaN.
-MASKED_SCORE = -1e9
+from keras_s2s.decoding.buffers import write_at
+from keras_s2s.masking import masked_softmax
 
 
 @keras.saving.register_keras_serializable(package="keras_s2s")
@@ -118,7 +117,7 @@ class MultiHeadAttention(keras.layers.Layer):
             query_positions = tf.range(tf.shape(scores)[2])[:, None]
             key_positions = tf.range(tf.shape(scores)[3])[None, :]
             allowed &= (key_positions <= query_positions)[None, None]
-        return tf.nn.softmax(tf.where(allowed, scores, MASKED_SCORE), axis=-1)
+        return masked_softmax(scores, allowed)
 
     def attention_weights(self, query, keys, key_mask=None):
         """Inference weights averaged over heads: `(batch, t, s)` (for attention maps)."""
@@ -240,8 +239,9 @@ class DecoderBlock(_Block):
         else:
             buffer_length = tf.shape(cache_keys)[2]
             position = tf.minimum(tf.cast(step, tf.int32), buffer_length - 1)  # (batch,)
-            cache_keys = _write_at(cache_keys, position, keys)
-            cache_values = _write_at(cache_values, position, values)
+            # The new token's key and value go to slot `position` of each row.
+            cache_keys = write_at(cache_keys, position, keys, axis=2)
+            cache_values = write_at(cache_values, position, values, axis=2)
             filled = tf.range(buffer_length)[None, :] <= position[:, None]  # (batch, max_length)
             h = self.self_attention(h, cache_keys, cache_values, key_mask=filled,
                                     training=training)
@@ -259,19 +259,6 @@ class DecoderBlock(_Block):
         x = x + self.self_attention(h, keys, values, causal=True)
         return self.cross_attention.attention_weights(self.cross_attention_norm(x), cross_keys,
                                                       key_mask=source_mask)
-
-
-def _write_at(cache, position, new):
-    """`cache[b, :, position[b], :] = new[b, :, 0, :]` for every row b, shapes unchanged.
-
-    A one-hot select: fixed shapes for `tf.while_loop` and XLA, and on CPU no
-    slower than `tf.tensor_scatter_nd_update` (measured). What made cached
-    steps fast was the heads-first layout: attention reads the buffers as
-    they are, instead of transposing every layer's cache at every step.
-    """
-    slots = tf.range(tf.shape(cache)[2])
-    write = (slots[None, :] == position[:, None])[:, None, :, None]  # (batch, 1, max_length, 1)
-    return tf.where(write, tf.cast(new, cache.dtype), cache)
 
 
 @keras.saving.register_keras_serializable(package="keras_s2s")

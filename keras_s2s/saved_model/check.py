@@ -127,7 +127,11 @@ def _check_files(report, version_dir) -> bool:
         return False
     try:
         info = contract.ExportInfo.read(version_dir)
-        report.add("export info", True, f"decoding {info.decoding}, n_best {info.n_best}")
+        default, n_best = info.decoding("serving_default"), info.decoding("translate_n_best")
+        report.add("export info", True, f"serving_default {default.method}"
+                   + (f" (beam {default.beam_width}, length penalty {default.length_penalty})"
+                      if default.method == "beam" else "")
+                   + f", translate_n_best returns {n_best.num_results}")
         requests = read_warmup_requests(version_dir)
         report.add("warm-up file", True, f"{len(requests)} requests")
     except ValueError as error:
@@ -170,6 +174,37 @@ def _compare(cpp_outputs, tf2_outputs, where) -> str | None:
     return None
 
 
+def _signature_problems(served, loaded, names, requests):
+    """Each signature's shape against the contract, then C++ vs TF2 outputs on
+    its largest warm-up request; a list of problems (empty: they agree)."""
+    import tensorflow as tf
+
+    from keras_s2s.saved_model import contract
+
+    problems = []
+    for name in names:
+        signature, spec = contract.SIGNATURES[name], served.signature_defs.get(name)
+        if spec is None or sorted(spec.inputs) != sorted(signature.inputs) or sorted(
+                spec.outputs) != sorted(signature.outputs):
+            problems.append(f"{name}: expected inputs {signature.inputs} -> outputs "
+                            f"{signature.outputs}")
+    for name in names:
+        if problems:
+            break
+        inputs = max((i for n, i in requests if n == name), key=lambda i: len(i[contract.TEXT]))
+        try:
+            cpp = served.run(name, inputs)
+            tf2 = {k: v.numpy() for k, v in loaded.signatures[name](
+                **{k: tf.constant(v) for k, v in inputs.items()}).items()}
+        except Exception as error:  # noqa: BLE001
+            problems.append(f"{name}: {_first_line(error)}")
+            break
+        problem = _compare(cpp, tf2, name)
+        if problem:
+            problems.append(problem)
+    return problems
+
+
 def _check_loaders(report, version_dir):
     import tensorflow as tf
 
@@ -188,33 +223,19 @@ def _check_loaders(report, version_dir):
     except Exception as error:  # noqa: BLE001
         return report.add("TF2 loader", False, _first_line(error))
     requests = read_warmup_requests(version_dir)
-    problems = []
-    for name, signature in contract.SIGNATURES.items():
-        spec = served.signature_defs.get(name)
-        if spec is None or sorted(spec.inputs) != sorted(signature.inputs) or sorted(
-                spec.outputs) != sorted(signature.outputs):
-            problems.append(f"{name}: expected inputs {signature.inputs} -> outputs "
-                            f"{signature.outputs}")
-    texts = next(inputs[contract.TEXT] for _, inputs in requests if len(inputs[contract.TEXT]) > 1)
-    for name in contract.SIGNATURES:
-        if problems:
-            break
-        try:
-            cpp = served.run(name, {contract.TEXT: texts})
-            tf2 = {k: v.numpy() for k, v in loaded.signatures[name](
-                **{contract.TEXT: tf.constant(texts)}).items()}
-        except Exception as error:  # noqa: BLE001
-            problems.append(f"{name}: {_first_line(error)}")
-            break
-        problem = _compare(cpp, tf2, name)
-        if problem:
-            problems.append(problem)
+    names = [n for n in contract.SIGNATURES if n in contract.ExportInfo.read(
+        version_dir).signatures]
+    problems = _signature_problems(served, loaded, names, requests)
     listing = "\n".join(f"{n} ({', '.join(s.inputs)}) -> ({', '.join(s.outputs)}): {s.description}"
-                      for n, s in contract.SIGNATURES.items())
+                        for n, s in contract.SIGNATURES.items() if n in names)
     report.add("signatures, C++ == TF2 loader", not problems,
-               "; ".join(problems) if problems else f"{len(texts)} sentences agree\n{listing}")
-    if problems:
-        return False
+               "; ".join(problems) if problems else f"{len(names)} agree\n{listing}")
+    return not problems and _replay_and_time(report, served, requests)
+
+
+def _replay_and_time(report, served, requests) -> bool:
+    from keras_s2s.saved_model import contract
+
     failures = []
     for name, inputs in requests:
         try:
@@ -223,12 +244,14 @@ def _check_loaders(report, version_dir):
             failures.append(f"{name}: {_first_line(error)}")
     report.add("warm-up replay (C++ loader)", not failures,
                "; ".join(failures) or f"{len(requests)} requests ran")
+    inputs = max((i for n, i in requests if n == "serving_default"),
+                 key=lambda i: len(i[contract.TEXT]))
     timings = []
     for _ in range(3):
         started = time.perf_counter()
-        served.run("serving_default", {contract.TEXT: texts})
+        served.run("serving_default", inputs)
         timings.append(time.perf_counter() - started)
-    report.add("timing", True, f"serving_default, batch of {len(texts)}: "
+    report.add("timing", True, f"serving_default, batch of {len(inputs[contract.TEXT])}: "
                f"{1000 * statistics.median(timings):.0f} ms (median of 3)")
     return not failures
 

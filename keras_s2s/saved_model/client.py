@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import pathlib
 
+import numpy as np
 import tensorflow as tf
 import tensorflow_text  # noqa: F401  (registers the text ops the graph uses)
 
@@ -61,37 +62,70 @@ class SavedModelTranslator:
         self.info = contract.ExportInfo.read(self.path)
         self.module = _load_saved_model(self.path)
 
-    def signature_for(self, *, method, beam_width, length_penalty, num_results, max_length):
-        """Picks the signature that computes what was asked, or says why none does."""
-        exported = self.info.decoding
-        if method == "sample":
-            raise ValueError("method='sample' is not exported; use a .keras model to sample.")
-        if max_length is not None and max_length != exported["max_length"]:
-            raise ValueError(f"{self.path} was exported with max_length="
-                             f"{exported['max_length']}; max_length cannot change after export.")
-        if method == "greedy":
-            return "translate_greedy"
-        if (beam_width, length_penalty) != (exported["beam_width"], exported["length_penalty"]):
-            raise ValueError(
-                f"{self.path} was exported with beam_width={exported['beam_width']}, "
-                f"length_penalty={exported['length_penalty']}; re-export to change them."
-            )
-        if num_results == 1 and exported["method"] == "beam":
-            return "serving_default"
-        if num_results > self.info.n_best:
-            raise ValueError(f"{self.path} returns at most n_best={self.info.n_best} results.")
-        return "translate_n_best"
+    def _fits(self, name, settings) -> bool:
+        exported = self.info.decoding(name)
+        if exported is None:
+            return False
+        if name == "translate_n_best":
+            return (settings.num_results <= exported.num_results and
+                    settings.replace(num_results=exported.num_results) == exported)
+        if name == "translate_sample":  # the seed is an input of the signature
+            return settings.replace(seed=None) == exported.replace(seed=None)
+        return settings == exported
 
-    def __call__(self, texts, *, method, num_results, **options):
-        name = self.signature_for(method=method, num_results=num_results, **options)
+    def signature_for(self, settings, *, prefix: bool = False) -> str:
+        """The signature that decodes with `settings` (from a prefix, if
+        `prefix`), or a ValueError saying what the export can do instead."""
+        names = ["translate_prefix"] if prefix else [
+            "serving_default", "translate_greedy", "translate_n_best", "translate_sample"]
+        for name in names:
+            if self._fits(name, settings):
+                return name
+        if prefix and "translate_prefix" not in self.info.signatures:
+            raise ValueError(f"{self.path} has no translate_prefix signature (exported before "
+                             "it existed); re-export the model to translate from a prefix.")
+        exported = self.info.decoding(names[0])
+        differences = ", ".join(
+            f"{key}={value!r} (exported: {exported.as_dict()[key]!r})"
+            for key, value in settings.as_dict().items()
+            if value != exported.as_dict()[key] and key != "num_results")
+        n_best = self.info.decoding("translate_n_best")
+        if settings.method == "beam" and settings.num_results > n_best.num_results:
+            differences = (f"num_results={settings.num_results} (translate_n_best returns at "
+                           f"most {n_best.num_results})")
+        raise ValueError(
+            f"{self.path} cannot decode with {differences or settings}: an export decodes "
+            "as it was exported; re-export to change its settings, or translate with the "
+            ".keras model.")
+
+    def __call__(self, texts, prefixes=None, *, settings):
+        """Translations and scores (`(batch,)`, or `(batch, num_results)` when
+        `settings.num_results > 1`) of `texts`, through its signature."""
+        name = self.signature_for(settings, prefix=prefixes is not None)
         text_key, score_key = contract.SIGNATURES[name].outputs
-        outputs = self.module.signatures[name](**{contract.TEXT: tf.constant(texts, tf.string)})
+        inputs = {contract.TEXT: tf.constant(texts, tf.string)}
+        if prefixes is not None:
+            inputs[contract.PREFIX] = tf.constant(prefixes, tf.string)
+        if name == "translate_sample":
+            seed = settings.seed if settings.seed is not None else np.random.randint(2**62)
+            inputs[contract.SEED] = tf.constant(seed, tf.int64)
+        outputs = self.module.signatures[name](**inputs)
         translations, scores = outputs[text_key].numpy(), outputs[score_key].numpy()
-        if translations.ndim == 2 and num_results == 1:
-            translations, scores = translations[:, 0], scores[:, 0]
-        elif translations.ndim == 2:
-            translations, scores = translations[:, :num_results], scores[:, :num_results]
+        if translations.ndim == 2 and settings.num_results == 1:
+            return translations[:, 0], scores[:, 0]
+        if translations.ndim == 2:
+            return translations[:, :settings.num_results], scores[:, :settings.num_results]
         return translations, scores
+
+    def score(self, sources, targets) -> dict:
+        """The `score` signature's outputs, as NumPy arrays."""
+        if "score" not in self.info.signatures:
+            raise ValueError(f"{self.path} has no score signature (exported before it "
+                             "existed); re-export the model to score pairs through it.")
+        outputs = self.module.signatures["score"](
+            **{contract.TEXT: tf.constant(sources, tf.string),
+               contract.TARGET: tf.constant(targets, tf.string)})
+        return {key: value.numpy() for key, value in outputs.items()}
 
 
 _loaded_versions: dict[pathlib.Path, SavedModelTranslator] = {}

@@ -21,21 +21,31 @@ from keras_s2s.saved_model import contract
 WARMUP_BATCH_SIZES = (1, 8)
 
 
-def warmup_texts(source_vocabulary, count: int = max(WARMUP_BATCH_SIZES)) -> list[str]:
-    """`count` sentences of 3 to 10 of the most frequent source words."""
+def warmup_texts(vocabulary, count: int = max(WARMUP_BATCH_SIZES)) -> list[str]:
+    """`count` sentences of 3 to 10 of a vocabulary's most frequent words."""
     from keras_s2s.text import RESERVED_TOKENS
 
-    words = [t for t in source_vocabulary if t not in RESERVED_TOKENS and not t.startswith("##")]
+    words = [t for t in vocabulary if t not in RESERVED_TOKENS and not t.startswith("##")]
     words = words[:64] or ["warm-up"]
     return [" ".join(words[(3 * k) % len(words):][: 3 + k]) or words[0] for k in range(count)]
+
+
+def warmup_inputs(model) -> dict:
+    """A value for every input the contract knows: source sentences, target
+    prefixes (one empty) and sentences, a seed."""
+    targets = warmup_texts(model.target_vocabulary)
+    return {contract.TEXT: warmup_texts(model.source_vocabulary),
+            contract.PREFIX: ["", *[" ".join(t.split()[:2]) for t in targets[1:]]],
+            contract.TARGET: targets, contract.SEED: 0}
 
 
 def warmup_path(version_dir) -> pathlib.Path:
     return pathlib.Path(version_dir) / contract.ASSETS_EXTRA / contract.WARMUP_FILE
 
 
-def write_warmup_requests(version_dir, texts: list[str], *, model_name: str) -> pathlib.Path:
-    """Writes one request per (signature, batch size) of `texts`' first sentences."""
+def write_warmup_requests(version_dir, inputs: dict, *, model_name: str) -> pathlib.Path:
+    """Writes one request per (signature, batch size) of `inputs`' first values
+    (see `warmup_inputs`). Every signature of the contract gets requests."""
     from tensorflow_serving.apis import model_pb2, predict_pb2, prediction_log_pb2
 
     path = warmup_path(version_dir)
@@ -47,8 +57,10 @@ def write_warmup_requests(version_dir, texts: list[str], *, model_name: str) -> 
                     model_spec=model_pb2.ModelSpec(name=model_name,
                                                    signature_name=signature_name))
                 for key in signature.inputs:
-                    request.inputs[key].CopyFrom(tf.make_tensor_proto(texts[:size],
-                                                                      dtype=tf.string))
+                    dtype, shape = contract.INPUTS[key]
+                    value = inputs[key][:size] if shape else inputs[key]
+                    request.inputs[key].CopyFrom(tf.make_tensor_proto(value,
+                                                                      dtype=getattr(tf, dtype)))
                 log = prediction_log_pb2.PredictionLog(
                     predict_log=prediction_log_pb2.PredictLog(request=request))
                 records.write(log.SerializeToString())

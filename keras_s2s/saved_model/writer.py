@@ -27,48 +27,50 @@ import tempfile
 
 import tensorflow as tf
 
+from keras_s2s.decoding.settings import DecodingSettings
 from keras_s2s.saved_model import contract
-from keras_s2s.saved_model.warmup import warmup_texts, write_warmup_requests
-from keras_s2s.translator import Translator
+from keras_s2s.saved_model.warmup import warmup_inputs, write_warmup_requests
+from keras_s2s.scoring import PairScorer
+from keras_s2s.translation_graph import Translator
 
 
 class ExportModule(tf.Module):
-    """The model's variables, its lookup tables and three translators, as one
-    trackable tree; its three `serve_*` functions are the signatures."""
+    """The model's variables, its lookup tables, one translator per decoding
+    signature and the pair scorer, as one trackable tree; `signatures()` are
+    the serving functions, made from the contract's input specs."""
 
-    def __init__(self, model, *, method, beam_width, length_penalty, n_best, max_length):
+    def __init__(self, model, settings: dict[str, DecodingSettings]):
         super().__init__(name="keras_s2s_translator")
         # Tables must be attributes (tracked) to be saved with the graph.
         self.lookup_tables = [*model.source_encoder.lookup_tables(),
                               *model.target_encoder.lookup_tables()]
-        beam = dict(beam_width=beam_width, length_penalty=length_penalty, max_length=max_length)
-        self.default = Translator(
-            model, method=method, **(beam if method == "beam" else {"max_length": max_length})
-        )
-        self.greedy = Translator(model, method="greedy", max_length=max_length)
-        self.n_best = Translator(model, method="beam", num_results=n_best, **beam)
+        self.translators = {name: Translator(model, settings[name])
+                            for name in contract.DECODING_SIGNATURES}
+        # Scores rank as the n-best list does, so a beam hypothesis scores the same.
+        self.scorer = PairScorer(model,
+                                 length_penalty=settings["translate_n_best"].length_penalty)
 
-    @tf.function(input_signature=[contract.text_spec()])
-    def serve_default(self, text):
-        outputs = self.default(text)
-        return {"translation": outputs["translation"], "score": outputs["score"]}
+    def _outputs(self, name, translated):
+        """A translator's `translation` and `score`, under the contract's keys."""
+        text_key, score_key = contract.SIGNATURES[name].outputs
+        return {text_key: translated["translation"], score_key: translated["score"]}
 
-    @tf.function(input_signature=[contract.text_spec()])
-    def serve_greedy(self, text):
-        outputs = self.greedy(text)
-        return {"translation": outputs["translation"], "score": outputs["score"]}
-
-    @tf.function(input_signature=[contract.text_spec()])
-    def serve_n_best(self, text):
-        outputs = self.n_best(text)
-        return {"translations": outputs["translation"], "scores": outputs["score"]}
+    def _python_function(self, name):
+        translator = self.translators.get(name)
+        if name == "translate_prefix":
+            return lambda text, prefix: self._outputs(name, translator.translate(
+                text, prefix=prefix))
+        if name == "translate_sample":
+            return lambda text, seed: self._outputs(name, translator.translate(text, seed=seed))
+        if name == "score":
+            return lambda text, target: self.scorer(text, target)
+        return lambda text: self._outputs(name, translator.translate(text))
 
     def signatures(self) -> dict:
-        functions = {"serving_default": self.serve_default,
-                     "translate_greedy": self.serve_greedy,
-                     "translate_n_best": self.serve_n_best}
-        assert set(functions) == set(contract.SIGNATURES)
-        return functions
+        """`{signature name: tf.function}`, every signature of the contract."""
+        return {name: tf.function(self._python_function(name), input_signature=[
+                    contract.input_spec(key) for key in signature.inputs])
+                for name, signature in contract.SIGNATURES.items()}
 
 
 def next_version(base_path: pathlib.Path) -> int:
@@ -128,16 +130,8 @@ def _readable_by_others(directory: pathlib.Path) -> None:
     os.chmod(directory, 0o777 & ~umask)
 
 
-def export(
-    model,
-    base_path: str | os.PathLike,
-    *,
-    method: str = "beam",
-    beam_width: int = 4,
-    length_penalty: float = 0.6,
-    n_best: int = 4,
-    max_length: int | None = None,
-) -> pathlib.Path:
+def export(model, base_path: str | os.PathLike, *, decoding: DecodingSettings | None = None,
+           sampling: DecodingSettings | None = None, **decoding_options) -> pathlib.Path:
     """Writes `model` as the next version of a TF Serving model base path.
 
     The version is written under a temporary, non-numeric name (which TF
@@ -149,12 +143,16 @@ def export(
     Args:
         model: a trained `keras_s2s` model (or the path of a `.keras` file).
         base_path: e.g. `"saved_models/spa_eng"`; created if missing.
-        method: `serving_default`'s search, `"beam"` or `"greedy"`.
-        beam_width, length_penalty: beam search settings (also for n-best).
-        n_best: hypotheses returned by the `translate_n_best` signature
-            (at most `beam_width`).
-        max_length: fixed maximum translation length; default per sentence (twice
-            its source length plus 10), as in `keras_s2s.translate`.
+        decoding: the `DecodingSettings` of `serving_default` (or its fields
+            as keyword arguments). Default: beam search, `beam_width=4`,
+            `length_penalty=0.6`; `translate_n_best` returns `num_results`
+            hypotheses (`beam_width` of them by default) and
+            `translate_greedy` is greedy search (see
+            `keras_s2s.saved_model.contract.signature_settings`).
+            `max_length` defaults per sentence (twice its source length plus
+            10), as in `keras_s2s.translate`.
+        sampling: `DecodingSettings(method="sample", ...)` for
+            `translate_sample` (default: temperature 1, no truncation).
 
     Returns:
         The version directory written, e.g. `saved_models/spa_eng/1`.
@@ -162,24 +160,25 @@ def export(
     Example:
         >>> keras_s2s.export(model, "saved_models/spa_eng")
         PosixPath('saved_models/spa_eng/1')
+        >>> keras_s2s.export(model, "saved_models/spa_eng", beam_width=8, num_results=8)
+        PosixPath('saved_models/spa_eng/2')
     """
-    if isinstance(model, (str, os.PathLike)):
-        from keras_s2s.saving import load
+    from keras_s2s.saving import model_from
 
-        model = load(model)
-    if method not in ("beam", "greedy"):
-        raise ValueError(f"method must be 'beam' or 'greedy', got {method!r}.")
-    module = ExportModule(model, method=method, beam_width=beam_width,
-                          length_penalty=length_penalty, n_best=n_best, max_length=max_length)
+    if decoding is None:
+        decoding_options.setdefault("method", "beam")
+    settings = contract.signature_settings(
+        DecodingSettings.from_options(decoding, **decoding_options), sampling)
+    model = model_from(model)
+    module = ExportModule(model, settings)
     base_path = _prepare_base_path(base_path)
     temporary = pathlib.Path(tempfile.mkdtemp(prefix=".writing-", dir=base_path))
     try:
         tf.saved_model.save(module, str(temporary), signatures=module.signatures())
-        decoding = dict(method=method, beam_width=beam_width, length_penalty=length_penalty,
-                        max_length=max_length)
-        contract.ExportInfo(decoding=decoding, n_best=n_best,
-                            config=model.get_config()).write(temporary)
-        write_warmup_requests(temporary, warmup_texts(model.source_vocabulary),
+        signatures = {name: s.as_dict() for name, s in settings.items()}
+        signatures["score"] = {"length_penalty": module.scorer.length_penalty}
+        contract.ExportInfo(signatures=signatures, config=model.get_config()).write(temporary)
+        write_warmup_requests(temporary, warmup_inputs(model),
                               model_name=base_path.resolve().name)
         _readable_by_others(temporary)
         return publish(temporary, base_path)

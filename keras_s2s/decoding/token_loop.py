@@ -1,0 +1,128 @@
+"""The loop greedy search and sampling share: one token per row per step.
+
+Each step runs `step_fn` on the rows still being computed, lets `choose` pick
+each row's next token from its log-probabilities, and records it. A row is
+finished once it produced `end_id` or reached its length limit; from then on
+its tokens, length and log-probability never change. The `tf.while_loop` ends
+when every row is finished.
+
+Dropping finished rows: once at most half of the rows being computed are
+still live, the finished ones leave the computation (their state is gathered
+away), so a batch whose translations end at different lengths stops paying
+for the short ones. Rows never interact, so outputs are identical either way;
+XLA needs fixed shapes, so there the rows stay.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+import tensorflow as tf
+
+from keras_s2s.decoding.buffers import (
+    batch_size_of,
+    check_max_length,
+    inside_xla,
+    loop_bound,
+    row_max_lengths,
+    with_free_batch_axis,
+)
+from keras_s2s.decoding.controls import NO_CONTROLS, next_log_probs
+from keras_s2s.decoding.results import SearchResult
+
+
+class TokenLoop(NamedTuple):
+    """What the loop carries from step to step.
+
+    The first four fields cover the `rows` computed (all of the batch at
+    first, fewer once finished rows are dropped); the last four cover the
+    whole batch, indexed by output row.
+    """
+
+    step: tf.Tensor  # int32 (): tokens generated so far
+    tokens: tf.Tensor  # int32 (rows,): each computed row's next input token
+    state: Any  # the model's state nest, (rows, ...)
+    rows: tf.Tensor  # int32 (rows,): the output row each computed row is
+    ids: tf.Tensor  # int32 (batch, max_length): tokens so far, pad_id after the end
+    finished: tf.Tensor  # bool (batch,)
+    lengths: tf.Tensor  # int32 (batch,)
+    log_probs: tf.Tensor  # float32 (batch,)
+
+
+def _record(loop: TokenLoop, next_tokens, step_log_probs, *, end_id, pad_id, row_limits):
+    """The loop after each computed row's `next_tokens` are written down."""
+    was_finished = tf.gather(loop.finished, loop.rows)
+    next_tokens = tf.where(was_finished, tf.cast(pad_id, tf.int32), next_tokens)
+    chosen = tf.gather(step_log_probs, next_tokens, batch_dims=1)  # (rows,)
+    at = loop.rows[:, None]
+    now_finished = (was_finished | tf.equal(next_tokens, end_id)
+                    | (loop.step + 1 >= tf.gather(row_limits, loop.rows)))
+    return loop._replace(
+        tokens=next_tokens,
+        log_probs=tf.tensor_scatter_nd_add(loop.log_probs, at,
+                                           tf.where(was_finished, 0.0, chosen)),
+        lengths=tf.tensor_scatter_nd_add(loop.lengths, at, tf.cast(~was_finished, tf.int32)),
+        ids=tf.tensor_scatter_nd_update(
+            loop.ids, tf.stack([loop.rows, tf.fill(tf.shape(loop.rows), loop.step)], axis=1),
+            next_tokens),
+        finished=tf.tensor_scatter_nd_update(loop.finished, at, now_finished),
+    ), now_finished
+
+
+def _drop_finished_rows(loop: TokenLoop, now_finished) -> TokenLoop:
+    """Keeps only live rows, once at most half of the computed ones are live."""
+    live = tf.reduce_sum(tf.cast(~now_finished, tf.int32))
+
+    def keep_live():
+        keep = tf.where(~now_finished)[:, 0]
+        return (tf.gather(loop.tokens, keep),
+                tf.nest.map_structure(lambda t: tf.gather(t, keep), loop.state),
+                tf.gather(loop.rows, keep))
+
+    tokens, state, rows = tf.cond((live > 0) & (2 * live <= tf.shape(loop.rows)[0]),
+                                  keep_live, lambda: (loop.tokens, loop.state, loop.rows))
+    return loop._replace(tokens=tokens, state=state, rows=rows)
+
+
+def token_by_token(step_fn, initial_state, *, choose, start_id, end_id, max_length, pad_id,
+                   max_lengths=None, drop_finished_rows=None, controls=None) -> SearchResult:
+    """Runs the loop; `choose(log_probs float32 [rows, vocab], step) -> int32 [rows]`.
+
+    Arguments as `greedy_search`'s (`drop_finished_rows=None`: yes, except
+    under XLA).
+    """
+    controls = controls or NO_CONTROLS
+    check_max_length(max_length)
+    max_length = loop_bound(max_length)
+    row_limits = row_max_lengths(max_lengths, initial_state, max_length)  # (batch,)
+    if drop_finished_rows is None:
+        drop_finished_rows = not inside_xla()
+    batch = batch_size_of(initial_state)
+
+    def one_step(loop: TokenLoop):
+        logits, state = step_fn(loop.tokens, loop.state)
+        step_log_probs = next_log_probs(  # (rows, vocab)
+            logits, controls, step=loop.step, rows=loop.rows, end_id=end_id,
+            history=lambda: tf.gather(loop.ids, loop.rows))
+        next_tokens = tf.cast(choose(step_log_probs, loop.step), tf.int32)
+        loop, now_finished = _record(loop._replace(state=state), next_tokens, step_log_probs,
+                                     end_id=end_id, pad_id=pad_id, row_limits=row_limits)
+        if drop_finished_rows:
+            loop = _drop_finished_rows(loop, now_finished)
+        return (loop._replace(step=loop.step + 1),)
+
+    start = TokenLoop(
+        step=tf.constant(0), tokens=tf.fill([batch], tf.constant(start_id, tf.int32)),
+        state=initial_state, rows=tf.range(batch),
+        ids=tf.fill(tf.stack([batch, max_length]), tf.constant(pad_id, tf.int32)),
+        finished=tf.zeros([batch], tf.bool), lengths=tf.zeros([batch], tf.int32),
+        log_probs=tf.zeros([batch], tf.float32))
+    invariants = tf.nest.map_structure(lambda t: t.shape, start)
+    if drop_finished_rows:  # tokens, state and rows shrink along the batch axis
+        invariants = invariants._replace(**{
+            name: tf.nest.map_structure(with_free_batch_axis, getattr(invariants, name))
+            for name in ("tokens", "state", "rows")})
+    (end,) = tf.while_loop(
+        lambda loop: (loop.step < max_length) & ~tf.reduce_all(loop.finished),
+        one_step, (start,), shape_invariants=(invariants,))
+    return SearchResult(ids=end.ids, lengths=end.lengths, log_probs=end.log_probs)
