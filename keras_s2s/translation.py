@@ -9,16 +9,23 @@ from __future__ import annotations
 
 import functools
 import pathlib
+import re
 import weakref
 
 import numpy as np
 
+from keras_s2s.arguments import check_positive_integer
 from keras_s2s.decoding.settings import DecodingSettings
 from keras_s2s.translation_graph import Translator
 
-# Inputs are translated in chunks of this many sentences, sorted by length so a
-# chunk holds similar lengths (less padding), then put back in order.
-CHUNK_SIZE = 64
+# Inputs are sorted by length and translated in chunks of similar lengths (less
+# padding), then put back in order. A chunk holds at most BATCH_TOKENS source
+# tokens, padding included, and at most MAX_BATCH sentences: many short
+# sentences share one batch, long ones come a few at a time. Results do not
+# depend on the chunking (each sentence has its own length limit).
+BATCH_TOKENS = 2048
+MAX_BATCH = 256
+_TOKEN = re.compile(r"\w+|[^\w\s]")  # about one token per word or punctuation mark
 
 # Where `translate(texts)` with no model looks (relative to the working directory).
 DEFAULT_MODEL = "saved_models/spa_eng"
@@ -117,8 +124,32 @@ def _check_prefixes(prefix, texts, single, model, settings):
     return prefixes
 
 
+def length_sorted_chunks(texts, *, batch_tokens: int = BATCH_TOKENS,
+                         max_batch: int = MAX_BATCH) -> list[list[int]]:
+    """Indices of `texts` in chunks of similar length, shortest first, each
+    with at most `batch_tokens` tokens once padded (and `max_batch` texts)."""
+    lengths = [len(_TOKEN.findall(text)) + 1 for text in texts]  # + the padding column
+    chunks, chunk = [], []
+    for index in sorted(range(len(texts)), key=lambda i: lengths[i]):
+        if chunk and ((len(chunk) + 1) * lengths[index] > batch_tokens
+                      or len(chunk) == max_batch):
+            chunks.append(chunk)
+            chunk = []
+        chunk.append(index)
+    return chunks + [chunk] if chunk else chunks
+
+
+def _progress_bar(count, verbose):
+    if not verbose or count == 0:
+        return None
+    import keras
+
+    return keras.utils.Progbar(count, unit_name="sentence")
+
+
 def translate(texts, model=None, *, prefix=None, decoding: DecodingSettings | None = None,
-              return_attention: bool = False, **decoding_options):
+              return_attention: bool = False, verbose: int = 0,
+              batch_tokens: int = BATCH_TOKENS, **decoding_options):
     """Translates a sentence or a list of sentences.
 
     Args:
@@ -142,6 +173,9 @@ def translate(texts, model=None, *, prefix=None, decoding: DecodingSettings | No
             sentence's translation does not depend on the others), capped by
             the model's `max_target_length`. Inputs longer than the model's
             `max_source_length` tokens are truncated to it.
+        verbose: 1 shows a Keras progress bar (sentences translated).
+        batch_tokens: at most this many source tokens (padding included) per
+            batch; results do not depend on it, speed does.
         return_attention: return, for each input, a
             `keras_s2s.attention_maps.AttentionMap` (translation, tokens and
             the target × source attention weights, for `keras_s2s.plot_attention`)
@@ -163,6 +197,7 @@ def translate(texts, model=None, *, prefix=None, decoding: DecodingSettings | No
     from keras_s2s.saving import model_from
 
     settings = DecodingSettings.from_options(decoding, **decoding_options)
+    check_positive_integer("batch_tokens", batch_tokens)
     texts, single = _check_texts(texts)
     model = model_from(model if model is not None else _default_model_path())
     if return_attention:
@@ -177,12 +212,13 @@ def translate(texts, model=None, *, prefix=None, decoding: DecodingSettings | No
     else:
         run = _keras_translator(model, settings)
 
-    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
     results = [None] * len(texts)
-    for start in range(0, len(order), CHUNK_SIZE):
-        chunk = order[start : start + CHUNK_SIZE]
+    progress = _progress_bar(len(texts), verbose)
+    for chunk in length_sorted_chunks(texts, batch_tokens=batch_tokens):
         translations, scores = run([texts[i] for i in chunk], None if prefixes is None else
                                    [prefixes[i] for i in chunk])
+        if progress is not None:
+            progress.add(len(chunk))
         for row, index in enumerate(chunk):
             if settings.num_results == 1:
                 results[index] = translations[row].decode("utf-8")

@@ -48,17 +48,28 @@ def test_save_load_beam_and_cold_export_agree(architecture, tmp_path):
 
 def _assert_served_like_translate(model, tmp_path):
     """Every signature, through TF Serving's C++ loader and the TF2 loader in a
-    cold process, equals `keras_s2s.translate` (texts) and the graph (scores)."""
+    cold process, equals `keras_s2s.translate` / `keras_s2s.score` (texts) and
+    the graph (scores)."""
     version = keras_s2s.export(model, tmp_path / "served", beam_width=4, length_penalty=0.6,
                                num_results=2)
-    results = run_cold(version, TEXTS)
+    beam = dict(method="beam", beam_width=4, length_penalty=0.6)
+    greedy = keras_s2s.translate(TEXTS, model)
+    prefixes = [" ".join(t.split()[:1]) for t in greedy]
+    results = run_cold(version, TEXTS, prefix=prefixes, target=greedy, seed=7)
     assert_loaders_agree(results)
     served = results["c_api"]
-    beam = dict(method="beam", beam_width=4, length_penalty=0.6)
     assert served["serving_default"]["translation"] == keras_s2s.translate(TEXTS, model, **beam)
-    assert served["translate_greedy"]["translation"] == keras_s2s.translate(TEXTS, model)
+    assert served["translate_greedy"]["translation"] == greedy
     n_best = keras_s2s.translate(TEXTS, model, num_results=2, **beam)
     assert served["translate_n_best"]["translations"] == [[t for t, _ in r] for r in n_best]
+    assert served["translate_prefix"]["translation"] == keras_s2s.translate(
+        TEXTS, model, prefix=prefixes, **beam)
+    sampled = keras_s2s.Translator(model, method="sample", seed=7)(tf.constant(TEXTS))
+    assert served["translate_sample"]["translation"] == [
+        t.decode() for t in sampled["translation"].numpy()]
+    scored = keras_s2s.score(TEXTS, greedy, model)
+    np.testing.assert_allclose(served["score"]["log_prob"], [s.log_prob for s in scored],
+                               rtol=1e-4, atol=1e-5)
     direct = keras_s2s.Translator(model, **beam)(tf.constant(TEXTS))["score"].numpy()
     np.testing.assert_allclose(served["serving_default"]["score"], direct, rtol=1e-4, atol=1e-5)
 

@@ -150,7 +150,7 @@ class CppSavedModel:
                 api["TF_StringCopy"](data + k * _TSTRING_BYTES, item, len(item))
             return tensor
         codes = {np.dtype(v): k for k, v in _DTYPES.items()}
-        value = np.ascontiguousarray(value)
+        value = np.asarray(value, order="C")  # (ascontiguousarray would make a scalar 1-d)
         tensor = api["TF_AllocateTensor"](codes[value.dtype], dims, value.ndim, value.nbytes)
         ctypes.memmove(api["TF_TensorData"](tensor), value.ctypes.data, value.nbytes)
         return tensor
