@@ -11,7 +11,6 @@ import pathlib
 import time
 
 import keras
-import tensorflow as tf
 
 from keras_s2s.checkpointing import BestModelCheckpoint
 from keras_s2s.data.pipeline import make_dataset
@@ -22,32 +21,8 @@ from keras_s2s.distribution import (
     model_strategy,
     worker_task,
 )
+from keras_s2s.losses import CrossEntropy, MaskedAccuracy, Perplexity, masked_loss
 from keras_s2s.resume import ResumableEarlyStopping, TrainingBackup
-from keras_s2s.text import PAD_ID
-
-
-@keras.saving.register_keras_serializable(package="keras_s2s")
-class MaskedAccuracy(keras.metrics.Mean):
-    """Token accuracy over real target tokens only (padding positions ignored).
-
-    The course lab's accuracy counts correctly "predicted" padding, which makes
-    short sentences in long batches look better than they are.
-    """
-
-    def __init__(self, name="masked_accuracy", **kwargs):
-        super().__init__(name=name, **kwargs)
-
-    def update_state(self, y_true, y_pred, sample_weight=None):
-        y_true = tf.cast(y_true, tf.int32)
-        predicted = tf.argmax(y_pred, axis=-1, output_type=tf.int32)
-        mask = tf.not_equal(y_true, PAD_ID)
-        correct = tf.cast(tf.equal(predicted, y_true), self.dtype)
-        return super().update_state(correct, sample_weight=tf.cast(mask, self.dtype))
-
-
-def masked_loss():
-    """Sparse cross-entropy from logits, averaged over non-padding tokens only."""
-    return keras.losses.SparseCategoricalCrossentropy(from_logits=True, ignore_class=PAD_ID)
 
 
 class TimeBudget(keras.callbacks.Callback):
@@ -78,7 +53,7 @@ def compile_model(model, *, learning_rate: float = 2e-3, clipnorm: float = 1.0):
     model.compile(
         optimizer=keras.optimizers.Adam(learning_rate=learning_rate, clipnorm=clipnorm),
         loss=masked_loss(),
-        metrics=[MaskedAccuracy()],
+        metrics=[MaskedAccuracy(), CrossEntropy(), Perplexity()],
     )
     return model
 
