@@ -150,6 +150,7 @@ class CheckpointSnapshots(keras.callbacks.Callback):
         averaged_path: also save the averaged model to this `.keras` file.
         remove_at_end: delete the snapshots (and the directory if that
             empties it) once averaged.
+        verbose: print which epochs were averaged.
 
     Example:
         >>> snapshots = CheckpointSnapshots("runs/snapshots", keep=5,
@@ -158,7 +159,7 @@ class CheckpointSnapshots(keras.callbacks.Callback):
     """
 
     def __init__(self, directory, *, keep: int, average_at_end: bool = True,
-                 averaged_path=None, remove_at_end: bool = False):
+                 averaged_path=None, remove_at_end: bool = False, verbose: bool = False):
         super().__init__()
         if isinstance(keep, bool) or not isinstance(keep, int) or keep < 1:
             raise ValueError(f"keep must be an integer >= 1, got {keep!r}.")
@@ -167,6 +168,7 @@ class CheckpointSnapshots(keras.callbacks.Callback):
         self.average_at_end = average_at_end
         self.averaged_path = averaged_path
         self.remove_at_end = remove_at_end
+        self.verbose = verbose
 
     def snapshot_paths(self) -> list[pathlib.Path]:
         """The snapshots on disk, oldest epoch first."""
@@ -202,6 +204,9 @@ class CheckpointSnapshots(keras.callbacks.Callback):
         except ValueError as error:
             raise ValueError(f"The snapshots in {self.directory} do not fit this model "
                              f"({error}); were they made by another one?") from None
+        if self.verbose:
+            epochs = [_epoch_number(path) for path in paths]
+            print(f"Weights averaged over epochs {', '.join(map(str, epochs))}.")
         if self.averaged_path is not None:
             save_model_atomically(self.model, self.averaged_path)
         return self.model
