@@ -1,6 +1,11 @@
 """train()'s recipe options: checked up front, wired through, and resumed after a crash."""
 
 import json
+import signal
+import subprocess
+import sys
+import textwrap
+import time
 
 import keras
 import numpy as np
@@ -165,6 +170,9 @@ def test_resume_keeps_the_schedule_step_and_the_snapshots_to_average(tmp_path, m
     assert all(SNAPSHOT_PATTERN.fullmatch(name) for name in snapshots)
     with np.load(backup / "snapshots" / "snapshot-epoch-0002.npz") as arrays:
         epoch_2 = [arrays[f"arr_{i}"] for i in range(len(arrays.files))]
+    # As if a longer run had been killed after a later epoch's snapshot but before
+    # its backup: the resumed run must not average it in.
+    np.savez(backup / "snapshots" / "snapshot-epoch-0004.npz", *[w * 0 for w in epoch_2])
 
     fresh, recorder = keras_s2s.build_model(pairs, **SMALL), EveryBatch()  # a new process
     keras_s2s.train(fresh, pairs, callbacks=[recorder], **options)
@@ -178,3 +186,53 @@ def test_resume_keeps_the_schedule_step_and_the_snapshots_to_average(tmp_path, m
         np.testing.assert_array_equal(
             got, ((second.astype("float64") + third) / 2).astype(got.dtype))
     assert not backup.exists()  # snapshots and backup cleaned up after a complete run
+
+
+# Trains with a schedule and averaging, backed up; prints the optimizer's step
+# and learning rate at the end as JSON.
+RECIPE_SCRIPT = textwrap.dedent("""
+    import json, sys
+    import keras_s2s
+    from keras_s2s.data import synthetic_pairs
+
+    pairs = synthetic_pairs(600, seed=1)
+    model = keras_s2s.build_model(pairs, embedding_dim=8, hidden_dim=16, max_source_length=8,
+                                  max_target_length=8)
+    keras_s2s.train(model, pairs, epochs=4, batch_size=16, batching="sorted",
+                    learning_rate=1e-2, learning_rate_schedule="inverse_sqrt", warmup_steps=8,
+                    average_last=2, early_stopping_patience=0, backup_dir=sys.argv[1],
+                    verbose=2)
+    print(json.dumps({"iterations": int(model.optimizer.iterations),
+                      "learning_rate": float(model.optimizer.learning_rate)}))
+""")
+
+
+def test_a_sigkilled_recipe_run_resumes_its_schedule_and_averaging(tmp_path):
+    backup = tmp_path / "backup"
+    command = [sys.executable, "-c", RECIPE_SCRIPT, str(backup)]
+    first = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 240
+        while not (backup / STATE_FILE).exists():  # the first epoch's backup is committed
+            assert first.poll() is None, "training ended before its first backup"
+            assert time.monotonic() < deadline, "no backup within 240 s"
+            time.sleep(0.02)
+        first.send_signal(signal.SIGKILL)
+        first.wait(timeout=30)
+    finally:
+        if first.poll() is None:
+            first.kill()
+    assert first.returncode == -signal.SIGKILL
+    done = json.loads((backup / STATE_FILE).read_text())["epoch"]
+    assert 1 <= done < 4 and (backup / "snapshots").is_dir()
+
+    second = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert second.returncode == 0, second.stderr[-3000:]
+    assert f"Resuming from {backup}: {done} of 4 epochs done." in second.stdout
+    assert "Weights averaged over epochs 3, 4." in second.stdout
+    result = json.loads(second.stdout.strip().splitlines()[-1])
+    steps_per_epoch = 600 // 16 + 1  # sorted batches: 37 full, 1 partial
+    assert result["iterations"] == 4 * steps_per_epoch  # not (4 - done) epochs' worth
+    expected = float(InverseSquareRootSchedule(1e-2, 8)(4 * steps_per_epoch))
+    assert result["learning_rate"] == pytest.approx(expected, rel=1e-6)
+    assert not backup.exists()
