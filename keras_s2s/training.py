@@ -136,8 +136,9 @@ def train(
             Validation during training still sees the raw weights.
         average_last: K > 0 keeps the last K epochs' weights (in
             `backup_dir/snapshots` with a backup, else a temporary directory)
-            and ends with their mean, instead of the best epoch's weights.
-            `checkpoint_path` still holds the best single epoch.
+            and ends with their mean (of fewer, if fewer epochs ran) instead
+            of the best epoch's weights. `checkpoint_path` still holds the
+            best single epoch.
         monitor: what early stopping and the best checkpoint watch:
             `"val_loss"`, `"val_cross_entropy"`, or `"val_bleu"` / `"val_chrf"`
             (greedy translations of a validation sample, higher is better).

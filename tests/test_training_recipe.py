@@ -98,18 +98,28 @@ def hand_computed_losses(model, pairs, smoothing):
     return np.mean(smoothed), np.mean(plain)
 
 
-def test_smoothed_loss_and_plain_cross_entropy_are_both_logged():
+def test_smoothed_loss_and_plain_cross_entropy_are_both_logged(tmp_path):
     pairs, validation = synthetic_pairs(200, seed=1), synthetic_pairs(40, seed=3)
     model = keras_s2s.build_model(pairs, **SMALL)
     history = keras_s2s.train(model, pairs, validation, epochs=1, batch_size=64,
                               batching="sorted", label_smoothing=0.2,
+                              learning_rate_schedule="cosine", warmup_steps=1,
                               early_stopping_patience=0, verbose=0).history
     smoothed, plain = hand_computed_losses(model, validation, 0.2)  # one validation batch
     assert history["val_loss"][0] == pytest.approx(smoothed, rel=1e-5)
     assert history["val_cross_entropy"][0] == pytest.approx(plain, rel=1e-5)
     assert history["val_perplexity"][0] == pytest.approx(np.exp(plain), rel=1e-5)
     assert {"cross_entropy", "perplexity", "masked_accuracy"} <= set(history)
-    assert model.loss.label_smoothing == 0.2
+    # A compiled save loads back with its smoothing, metrics, schedule and step.
+    model.save(tmp_path / "compiled.keras")
+    loaded = keras_s2s.load(tmp_path / "compiled.keras", compile=True)
+    assert loaded.loss.get_config() == model.loss.get_config()
+    assert loaded.loss.label_smoothing == 0.2
+    assert loaded.optimizer.get_config()["learning_rate"] == \
+        model.optimizer.get_config()["learning_rate"]
+    assert int(loaded.optimizer.iterations) == int(model.optimizer.iterations) == 4
+    assert float(loaded.optimizer.learning_rate) == pytest.approx(
+        float(model.optimizer.learning_rate))
 
 
 def test_gradient_accumulation_updates_the_weights_every_nth_batch():
