@@ -89,7 +89,7 @@ def check_keras_path(path, option: str):
 
 
 class BestModelCheckpoint(keras.callbacks.Callback):
-    """Saves the model whenever `monitor` reaches a new low, atomically.
+    """Saves the model whenever `monitor` reaches a new best, atomically.
 
     Unlike `keras.callbacks.ModelCheckpoint`, the file is never seen half
     written, and the best value so far is part of the resumable state
@@ -98,7 +98,8 @@ class BestModelCheckpoint(keras.callbacks.Callback):
 
     Args:
         path: the `.keras` file.
-        monitor: the logged quantity to minimise (`"val_loss"` or `"loss"`).
+        monitor: the logged quantity to watch (`"val_loss"`, `"loss"`, `"val_bleu"`).
+        mode: `"min"` (lower is better, for losses) or `"max"` (for BLEU, chrF).
         write: `False` on the non-chief workers of a multi-worker run, which
             follow the best value but leave writing the file to the chief.
 
@@ -106,13 +107,17 @@ class BestModelCheckpoint(keras.callbacks.Callback):
         >>> model.fit(data, callbacks=[BestModelCheckpoint("best.keras")])
     """
 
-    def __init__(self, path, *, monitor: str = "val_loss", write: bool = True):
+    def __init__(self, path, *, monitor: str = "val_loss", mode: str = "min",
+                 write: bool = True):
         super().__init__()
         check_keras_path(path, "checkpoint_path")
+        if mode not in ("min", "max"):
+            raise ValueError(f"mode must be 'min' or 'max', got {mode!r}.")
         self.path = pathlib.Path(path)
         self.monitor = monitor
+        self.mode = mode
         self.write = write
-        self.best = math.inf
+        self.best = math.inf if mode == "min" else -math.inf
         self.best_epoch = None
 
     def on_epoch_end(self, epoch, logs=None):
@@ -122,7 +127,8 @@ class BestModelCheckpoint(keras.callbacks.Callback):
                           stacklevel=2)
             return
         value = float(value)
-        if math.isnan(value) or value >= self.best:
+        improved = value < self.best if self.mode == "min" else value > self.best
+        if math.isnan(value) or not improved:
             return
         self.best, self.best_epoch = value, epoch
         if self.write:
