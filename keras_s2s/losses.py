@@ -16,15 +16,7 @@ import keras
 import tensorflow as tf
 
 from keras_s2s.text import PAD_ID
-
-
-def check_label_smoothing(label_smoothing) -> float:
-    """`label_smoothing` as a float in [0, 1), or a ValueError naming it."""
-    if isinstance(label_smoothing, bool) or not isinstance(label_smoothing, (int, float)) \
-            or not 0.0 <= label_smoothing < 1.0:  # also refuses NaN
-        raise ValueError(f"label_smoothing must be a number in [0, 1) (0 = no smoothing), "
-                         f"got {label_smoothing!r}.")
-    return float(label_smoothing)
+from keras_s2s.training_settings import check_label_smoothing  # noqa: F401  (its home)
 
 
 def token_cross_entropy(target_ids, logits, label_smoothing: float = 0.0):

@@ -1,20 +1,18 @@
-"""The training recipe's options: their allowed values and how they combine.
+"""What the training settings mean for one run, given its data.
 
-`keras_s2s.train` checks them all here, before it tokenises the data or
-builds an optimizer, so a wrong option costs a second, not an epoch. The
-defaults live in `train`'s signature; this module only says what is allowed.
+`TrainingSettings` checks each option on its own; `keras_s2s.train` resolves
+here, before it tokenises the data or builds an optimizer, what depends on
+the run (is there validation data to monitor?), so a wrong option costs a
+second, not an epoch.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from keras_s2s.losses import check_label_smoothing
-from keras_s2s.schedules import check_schedule_options
-from keras_s2s.validation_scores import SCORE_NAMES
+from keras_s2s.training_settings import MONITORS, TrainingSettings
 
-# What early stopping and the best checkpoint may watch, and which way is better.
-MONITORS = {"val_loss": "min", "val_cross_entropy": "min", "val_bleu": "max", "val_chrf": "max"}
+SCORE_NAMES = ("val_bleu", "val_chrf")  # the monitors keras_s2s.validation_scores logs
 
 
 @dataclass(frozen=True)
@@ -45,48 +43,28 @@ class Recipe:
                 self.gradient_accumulation_steps, self.use_ema)
 
 
-def check_recipe(*, label_smoothing, learning_rate_schedule, warmup_steps,
-                 gradient_accumulation_steps, use_ema, average_last, monitor,
-                 validation_bleu_every, validation_bleu_sample_size, has_validation) -> Recipe:
-    """Checks `train`'s recipe options; a ValueError names the option and what it allows.
+def check_recipe(settings: TrainingSettings, *, has_validation: bool) -> Recipe:
+    """What `settings` mean for this run; a ValueError for what needs data it lacks.
 
     Args:
-        the options of `keras_s2s.train` of the same names, and
+        settings: the `TrainingSettings` (each field already checked).
         has_validation: whether `train` was given validation pairs.
 
     Example:
-        >>> check_recipe(label_smoothing=0.1, learning_rate_schedule="inverse_sqrt",
-        ...              warmup_steps=4000, gradient_accumulation_steps=1, use_ema=False,
-        ...              average_last=5, monitor="val_bleu", validation_bleu_every=None,
-        ...              validation_bleu_sample_size=500, has_validation=True).monitor_mode
+        >>> check_recipe(TrainingSettings(monitor="val_bleu"), has_validation=True).monitor_mode
         'max'
     """
-    check_label_smoothing(label_smoothing)
-    check_schedule_options(learning_rate_schedule, warmup_steps=warmup_steps)
-    _check_count(gradient_accumulation_steps, "gradient_accumulation_steps", minimum=1,
-                 meaning="1: update after every batch")
-    if not isinstance(use_ema, bool):
-        raise ValueError(f"use_ema must be True or False, got {use_ema!r}.")
-    _check_count(average_last, "average_last", minimum=0, meaning="0: no averaging")
-    if use_ema and average_last:
-        raise ValueError(f"use_ema=True and average_last={average_last} both decide the final "
-                         "weights (an average over steps vs over epochs); choose one.")
-    _check_count(validation_bleu_sample_size, "validation_bleu_sample_size", minimum=1,
-                 meaning="sentences translated")
-    monitor = _check_monitor(monitor, has_validation)
-    every = _check_bleu_every(validation_bleu_every, monitor, has_validation)
+    monitor = _check_monitor(settings.monitor, has_validation)
+    every = _check_bleu_every(settings.validation_bleu_every, monitor, has_validation)
     return Recipe(
-        label_smoothing=float(label_smoothing), learning_rate_schedule=learning_rate_schedule,
-        warmup_steps=warmup_steps, gradient_accumulation_steps=gradient_accumulation_steps,
-        use_ema=use_ema, average_last=average_last, monitor=monitor,
+        label_smoothing=float(settings.label_smoothing),
+        learning_rate_schedule=settings.learning_rate_schedule,
+        warmup_steps=settings.warmup_steps,
+        gradient_accumulation_steps=settings.gradient_accumulation_steps,
+        use_ema=settings.use_ema, average_last=settings.average_last, monitor=monitor,
         monitor_mode=MONITORS.get(monitor, "min"), validation_bleu_every=every,
-        validation_bleu_sample_size=validation_bleu_sample_size,
+        validation_bleu_sample_size=settings.validation_bleu_sample_size,
     )
-
-
-def _check_count(value, option: str, *, minimum: int, meaning: str):
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ValueError(f"{option} must be an integer >= {minimum} ({meaning}), got {value!r}.")
 
 
 def _check_monitor(monitor, has_validation: bool) -> str:
@@ -105,7 +83,6 @@ def _check_bleu_every(every, monitor: str, has_validation: bool) -> int:
     scored = monitor in SCORE_NAMES
     if every is None:
         return 1 if scored else 0  # scored every epoch exactly when something watches it
-    _check_count(every, "validation_bleu_every", minimum=0, meaning="0: never")
     if every and not has_validation:
         raise ValueError(f"validation_bleu_every={every} needs validation data "
                          "(validation_pairs) to translate.")

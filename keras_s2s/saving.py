@@ -57,8 +57,9 @@ def load(path: str | os.PathLike, *, compile: bool = False):
     path = pathlib.Path(path)
     _check_keras_file(path)
     register_model_classes()
-    if compile:
-        import keras_s2s.training  # noqa: F401  (registers the loss and metric classes)
+    if compile:  # the loss, metrics and schedule classes a compiled file names
+        import keras_s2s.losses  # noqa: F401
+        import keras_s2s.schedules  # noqa: F401
     try:
         return keras.saving.load_model(path, compile=compile)
     except (OSError, ValueError, KeyError, TypeError, zipfile.BadZipFile) as error:

@@ -15,7 +15,7 @@ import math
 import keras
 import tensorflow as tf
 
-SCHEDULES = ("constant", "inverse_sqrt", "cosine")
+from keras_s2s.training_settings import SCHEDULES, check_schedule_options  # noqa: F401
 
 # The cosine schedule ends at this fraction of its peak rather than at 0, so
 # the last epochs still learn something.
@@ -116,25 +116,6 @@ class WarmupCosineSchedule(keras.optimizers.schedules.LearningRateSchedule):
     def get_config(self):
         return {"peak_learning_rate": self.peak_learning_rate, "warmup_steps": self.warmup_steps,
                 "total_steps": self.total_steps, "floor_learning_rate": self.floor_learning_rate}
-
-
-def check_schedule_options(name, *, warmup_steps):
-    """The checks `make_schedule` can make before the run's length is known.
-
-    Raises:
-        ValueError: an unknown `name`, or a `warmup_steps` it cannot use.
-    """
-    if name not in SCHEDULES:
-        raise ValueError(f"learning_rate_schedule must be one of "
-                         f"{', '.join(map(repr, SCHEDULES))}; got {name!r}.")
-    if isinstance(warmup_steps, bool) or not isinstance(warmup_steps, int) or warmup_steps < 0:
-        raise ValueError(f"warmup_steps must be an integer >= 0, got {warmup_steps!r}.")
-    if name == "constant" and warmup_steps:
-        raise ValueError(f"learning_rate_schedule='constant' has no warm-up (warmup_steps="
-                         f"{warmup_steps}); use 'inverse_sqrt' or 'cosine', or warmup_steps=0.")
-    if name == "inverse_sqrt" and not warmup_steps:
-        raise ValueError("learning_rate_schedule='inverse_sqrt' needs warmup_steps >= 1 "
-                         "(its peak ends the warm-up), got 0.")
 
 
 def make_schedule(name: str, *, learning_rate: float, warmup_steps: int, total_steps: int):

@@ -13,10 +13,10 @@ import keras
 import numpy as np
 
 from keras_s2s.evaluation import score_translations
-from keras_s2s.translation import translate
 
 # The names the scores are logged under (History, progress bar, monitors).
-SCORE_NAMES = ("val_bleu", "val_chrf")
+from keras_s2s.recipe import SCORE_NAMES  # noqa: E402,F401
+from keras_s2s.translation import translate
 
 
 class ValidationScores(keras.callbacks.Callback):

@@ -95,8 +95,7 @@ def test_averaging_two_checkpoints_gives_their_exact_mean(tmp_path):
 
 @pytest.mark.parametrize("other_options, message", [
     (dict(architecture="lstm"), "'cell_type' differs \\('gru' vs 'lstm'\\)"),
-    (dict(architecture="gru-attention"), "holds a RNNSeq2Seq but .*other.keras a "
-                                         "AttentionRNNSeq2Seq"),
+    (dict(architecture="gru-attention"), "'attention' differs \\(None vs 'luong'\\)"),
     (dict(hidden_dim=24), "'hidden_dim' differs \\(16 vs 24\\)"),
     (dict(pairs=synthetic_pairs(3, seed=9)), "'source_vocabulary' differs"),
 ])

@@ -47,8 +47,8 @@ def test_constant_is_the_plain_float_keras_took_before():
 
 
 @pytest.mark.parametrize("name, warmup_steps, total_steps, message", [
-    ("linear", 0, 100, "learning_rate_schedule must be one of 'constant', 'inverse_sqrt', "
-                       "'cosine'; got 'linear'"),
+    ("linear", 0, 100, r"learning_rate_schedule must be one of \('constant', 'inverse_sqrt', "
+                       r"'cosine'\), got 'linear'"),
     ("constant", 10, 100, "'constant' has no warm-up"),
     ("inverse_sqrt", 0, 100, "'inverse_sqrt' needs warmup_steps >= 1"),
     ("cosine", -1, 100, "warmup_steps must be an integer >= 0"),

@@ -41,8 +41,8 @@ class EveryBatch(keras.callbacks.Callback):
 
 @pytest.mark.parametrize("options, message", [
     (dict(label_smoothing=1.0), r"label_smoothing must be a number in \[0, 1\)"),
-    (dict(learning_rate_schedule="step"), "learning_rate_schedule must be one of 'constant', "
-                                          "'inverse_sqrt', 'cosine'; got 'step'"),
+    (dict(learning_rate_schedule="step"), r"learning_rate_schedule must be one of \('constant', "
+                                          r"'inverse_sqrt', 'cosine'\), got 'step'"),
     (dict(learning_rate_schedule="inverse_sqrt"), "'inverse_sqrt' needs warmup_steps >= 1"),
     (dict(warmup_steps=100), "'constant' has no warm-up"),
     (dict(learning_rate_schedule="cosine", warmup_steps=10_000),
@@ -52,8 +52,8 @@ class EveryBatch(keras.callbacks.Callback):
     (dict(average_last=-1), r"average_last must be an integer >= 0 \(0: no averaging\)"),
     (dict(average_last=2.5), "average_last must be an integer >= 0"),
     (dict(use_ema=True, average_last=3), "use_ema=True and average_last=3 .* choose one"),
-    (dict(monitor="accuracy"), "monitor must be one of 'val_loss', 'val_cross_entropy', "
-                               "'val_bleu', 'val_chrf'; got 'accuracy'"),
+    (dict(monitor="accuracy"), r"monitor must be one of \('val_loss', 'val_cross_entropy', "
+                               r"'val_bleu', 'val_chrf'\), got 'accuracy'"),
     (dict(monitor="val_bleu", validation_bleu_every=2), "needs validation_bleu_every=1"),
     (dict(validation_bleu_every=-1), "validation_bleu_every must be an integer >= 0"),
     (dict(validation_bleu_sample_size=0), "validation_bleu_sample_size must be an integer >= 1"),

@@ -21,6 +21,7 @@ import tensorflow as tf
 
 from keras_s2s.data.batching import length_sorted_batches
 from keras_s2s.text import END_ID, PAD_ID, START_ID, SentenceEncoder
+from keras_s2s.training_settings import BATCHINGS
 
 # Upper bounds (in tokens) of 4-token-wide length buckets, for
 # `make_dataset(..., bucket_boundaries=BUCKETS_4_TOKENS_WIDE)`; longer pairs
@@ -28,7 +29,6 @@ from keras_s2s.text import END_ID, PAD_ID, START_ID, SentenceEncoder
 BUCKETS_4_TOKENS_WIDE = (8, 12, 16, 20, 24, 28, 32, 40, 48, 64)
 
 
-BATCHINGS = ("buckets", "sorted")
 
 
 def teacher_forcing_arrays(
