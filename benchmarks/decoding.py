@@ -7,7 +7,9 @@ Prints one table: sentences/s, tokens/s and the speed-up over the lab loop for
 (a) a Python loop calling `decoder_model.predict` once per token, batch 1,
 (b) the same loop calling `decoder_model(...)` directly, batch 1,
 (c) our greedy search (tf.while_loop in a tf.function), batch 1 and 64,
-(d) our beam search, widths 4 and 8, batch 64, with and without XLA.
+(d) our beam search, widths 4 and 8, batch 64, with and without XLA,
+(e) greedy and beam 4 with the decoding controls `translate` uses by default
+    (minimum length 1, no repeated 3-grams), to compare with (c) and (d).
 The (c) and (d) rows are timed in turns, `--rounds` times, each keeping its
 fastest round, so a slow spell of a shared machine does not skew one ratio.
 All use one fixed `--max-length` for every sentence, except the rows marked
@@ -31,8 +33,12 @@ import tensorflow as tf  # noqa: E402
 import keras_s2s  # noqa: E402
 from keras_s2s import decoding  # noqa: E402
 from keras_s2s.data import load_corpus  # noqa: E402
+from keras_s2s.decoding.controls import Controls  # noqa: E402
 from keras_s2s.text import END_ID, PAD_ID, START_ID  # noqa: E402
 from keras_s2s.translation_graph import default_max_lengths  # noqa: E402
+
+# The controls of the (e) rows: translate's defaults.
+CONTROLS = {"min_length": 1, "no_repeat_ngram_size": 3}
 
 
 def matmul_peak_flops(size: int = 2048, repeats: int = 10, trials: int = 5) -> float:
@@ -90,11 +96,17 @@ def python_loop(model, sentences, max_length, use_predict):
     return tokens_out
 
 
-def graph_search(model, search, max_length, jit_compile, per_sentence_limits=False, **options):
+def graph_search(model, search, max_length, jit_compile, per_sentence_limits=False,
+                 controls=None, **options):
     @tf.function(jit_compile=jit_compile)
     def run(encoder_token_ids):
         state = model.initial_state(encoder_token_ids)
         limits = {}
+        if controls is not None:  # (e) rows: min_length and no-repeat n-grams, per row
+            batch = tf.shape(encoder_token_ids)[0]
+            limits["controls"] = Controls(
+                min_lengths=tf.fill([batch], controls["min_length"]),
+                no_repeat_ngram_size=controls["no_repeat_ngram_size"])
         if per_sentence_limits:
             source_lengths = tf.reduce_sum(tf.cast(encoder_token_ids != PAD_ID, tf.int32), axis=1)
             limits["max_lengths"] = default_max_lengths(source_lengths, max_length)
@@ -191,6 +203,10 @@ def main():
         ("(d) beam 4, batch 64, XLA", decoding.beam_search, 64, True, {"beam_width": 4}),
         ("(d) beam 8, batch 64", decoding.beam_search, 64, False, {"beam_width": 8}),
         ("(d) beam 8, batch 64, XLA", decoding.beam_search, 64, True, {"beam_width": 8}),
+        ("(e) greedy, batch 64, min_length 1 + no_repeat_ngram 3", decoding.greedy_search, 64,
+         False, {"controls": CONTROLS}),
+        ("(e) beam 4, batch 64, min_length 1 + no_repeat_ngram 3", decoding.beam_search, 64,
+         False, {"beam_width": 4, "controls": CONTROLS}),
     ]
     if args.only:
         wanted = args.only.split(",")
@@ -249,6 +265,11 @@ def main():
     beam = greedy_rate.get("(d) beam 4, batch 64")
     if greedy and beam:
         print(f"\nBeam 4 costs {greedy / beam:.1f}x greedy at batch 64 (length_penalty 0.6).")
+    for kind, plain in (("greedy", "(c) greedy, batch 64"), ("beam 4", "(d) beam 4, batch 64")):
+        controlled = greedy_rate.get(f"(e) {kind}, batch 64, min_length 1 + no_repeat_ngram 3")
+        if controlled and greedy_rate.get(plain):
+            print(f"{kind.capitalize()} with min_length 1 + no_repeat_ngram_size 3 costs "
+                  f"{greedy_rate[plain] / controlled:.2f}x the same search without them.")
     raw = greedy_rate.get("(d) beam 4, batch 64, length_penalty 0")
     if greedy and raw:
         print(f"Beam 4 with length_penalty 0 (a tight early-exit bound) costs "

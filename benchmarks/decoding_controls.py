@@ -29,11 +29,11 @@ from keras_s2s.evaluation import score_translations  # noqa: E402
 HERE = pathlib.Path(__file__).parent
 ROWS = [
     ("as exported in 2026-11 (min_length 0, [UNK] shown)",
-     dict(min_length=0, replace_unknown=False)),
-    ("min_length 1, unknown words copied", dict()),
-    ("+ no_repeat_ngram_size 3", dict(no_repeat_ngram_size=3)),
-    ("+ no_repeat_ngram_size 4", dict(no_repeat_ngram_size=4)),
-    ("+ repetition_penalty 1.2", dict(repetition_penalty=1.2)),
+     dict(min_length=0, replace_unknown=False, no_repeat_ngram_size=0)),
+    ("min_length 1, unknown words copied", dict(no_repeat_ngram_size=0)),
+    ("+ no_repeat_ngram_size 3 (the defaults)", dict()),
+    ("+ no_repeat_ngram_size 4 instead", dict(no_repeat_ngram_size=4)),
+    ("+ repetition_penalty 1.2 instead", dict(no_repeat_ngram_size=0, repetition_penalty=1.2)),
     ("+ no_repeat 4 and repetition_penalty 1.2",
      dict(no_repeat_ngram_size=4, repetition_penalty=1.2)),
 ]
@@ -72,17 +72,20 @@ def main():
     print(f"{len(test)} test pairs, {len(verses)} training verses, {len(everyday)} everyday "
           "sentences\n")
     header = (f"{'settings':50s} {'BLEU g':>6s} {'chrF g':>6s} {'BLEU b4':>7s} {'chrF b4':>7s}"
-              f"  {'verses: empty/[UNK]/loops':>25s}  {'everyday: empty/[UNK]/loops':>27s}")
+              f"  {'verses g':>11s} {'verses b4':>11s} {'everyday b4':>11s}")
     print(header)
     print("-" * len(header))
     for name, options in ROWS:
         greedy = keras_s2s.translate(list(test.sources), model, **options)
         beam = keras_s2s.translate(list(test.sources), model, method="beam", **options)
         g, b = score_translations(greedy, test.targets), score_translations(beam, test.targets)
-        on_verses = failures(verses, keras_s2s.translate(verses, model, **options))
-        on_everyday = failures(everyday, keras_s2s.translate(everyday, model, **options))
+        counts = [failures(texts, keras_s2s.translate(texts, model, **extra, **options))
+                  for texts, extra in ((verses, {}), (verses, dict(method="beam")),
+                                       (everyday, dict(method="beam")))]
         print(f"{name:50s} {g.bleu:6.1f} {g.chrf:6.1f} {b.bleu:7.1f} {b.chrf:7.1f}  "
-              f"{'/'.join(map(str, on_verses)):>25s}  {'/'.join(map(str, on_everyday)):>27s}")
+              + " ".join(f"{'/'.join(map(str, c)):>11s}" for c in counts))
+    print("\nverses / everyday: outputs that are empty / show [UNK] / loop (a word pair three "
+          "times or more), greedy (g) or beam 4 (b4).")
 
 
 if __name__ == "__main__":

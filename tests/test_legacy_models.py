@@ -23,7 +23,7 @@ def test_old_keras_file_translates_as_it_did(name):
     model = keras_s2s.load(LEGACY / f"{name}.keras")
     texts, expected = EXPECTED["texts"], EXPECTED["models"][name]
     # The decoding of that version: empty translations allowed, [UNK] shown.
-    then = dict(min_length=0, replace_unknown=False)
+    then = dict(min_length=0, replace_unknown=False, no_repeat_ngram_size=0)
     assert keras_s2s.translate(texts, model, **then) == expected["greedy"]
     beam = keras_s2s.translate(texts, model, method="beam", beam_width=3, num_results=2,
                                **then)

@@ -29,6 +29,7 @@ from keras_s2s.arguments import check_choice, check_positive_integer, check_rate
 from keras_s2s.models.architectures import ATTENTION_TYPES, CELL_TYPES
 from keras_s2s.models.attention_layers import ATTENTION_LAYERS
 from keras_s2s.models.base import Seq2Seq
+from keras_s2s.models.tied_output import TiedOutputProjection
 
 
 @keras.saving.register_keras_serializable(package="keras_s2s")
@@ -48,6 +49,8 @@ class RNNSeq2Seq(Seq2Seq):
         dropout: dropout rate on embeddings, RNN outputs (and the attention
             vector). Separate layers, not the RNN's own `dropout=` argument,
             which would rule out the fused cuDNN kernel on GPU.
+        tie_embeddings: the output softmax shares the target embedding's
+            matrix (see `keras_s2s.models.tied_output`).
         **kwargs: text settings of `Seq2Seq` (`max_source_length`, ...).
 
     Example:
@@ -58,7 +61,8 @@ class RNNSeq2Seq(Seq2Seq):
 
     def __init__(self, source_vocabulary, target_vocabulary, *, cell_type: str = "gru",
                  embedding_dim: int = 192, hidden_dim: int = 384, num_layers: int = 1,
-                 attention: str | None = None, dropout: float = 0.0, **kwargs):
+                 attention: str | None = None, dropout: float = 0.0,
+                 tie_embeddings: bool = False, **kwargs):
         super().__init__(source_vocabulary, target_vocabulary, **kwargs)
         check_choice("cell_type", cell_type, CELL_TYPES)
         for name, value in (("embedding_dim", embedding_dim), ("hidden_dim", hidden_dim),
@@ -66,12 +70,14 @@ class RNNSeq2Seq(Seq2Seq):
             check_positive_integer(name, value)
         check_rate("dropout", dropout)
         check_choice("attention", attention, (None, *ATTENTION_TYPES))
+        check_choice("tie_embeddings", tie_embeddings, (False, True))
         if attention is not None and hidden_dim % 2:
             raise ValueError(
                 f"hidden_dim must be even with attention (the bidirectional encoder gives "
                 f"each direction hidden_dim // 2 units), got {hidden_dim}.")
         self.cell_type, self.embedding_dim, self.hidden_dim = cell_type, embedding_dim, hidden_dim
         self.num_layers, self.attention_type, self.dropout = num_layers, attention, dropout
+        self.tie_embeddings = tie_embeddings
         self._make_layers()
         self._build_functional_models()
 
@@ -104,8 +110,12 @@ class RNNSeq2Seq(Seq2Seq):
         self.dropout_layer = keras.layers.Dropout(self.dropout, name="dropout")
         # float32 even under a mixed-precision policy: the softmax over the
         # vocabulary and the loss need float32's range and precision.
-        self.output_projection = keras.layers.Dense(
-            len(self.target_vocabulary), dtype="float32", name="output_projection")
+        if self.tie_embeddings:
+            self.output_projection = TiedOutputProjection(
+                self.target_embedding, hidden, name="output_projection")
+        else:
+            self.output_projection = keras.layers.Dense(
+                len(self.target_vocabulary), dtype="float32", name="output_projection")
 
     @property
     def has_attention(self) -> bool:
@@ -229,7 +239,8 @@ class RNNSeq2Seq(Seq2Seq):
         config = super().get_config()
         config.update(cell_type=self.cell_type, embedding_dim=self.embedding_dim,
                       hidden_dim=self.hidden_dim, num_layers=self.num_layers,
-                      attention=self.attention_type, dropout=self.dropout)
+                      attention=self.attention_type, dropout=self.dropout,
+                      tie_embeddings=self.tie_embeddings)
         return config
 
 

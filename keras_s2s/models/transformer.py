@@ -30,8 +30,9 @@ from typing import NamedTuple
 import keras
 import tensorflow as tf
 
-from keras_s2s.arguments import check_positive_integer, check_rate
+from keras_s2s.arguments import check_choice, check_positive_integer, check_rate
 from keras_s2s.models.base import Seq2Seq
+from keras_s2s.models.tied_output import TiedOutputProjection
 from keras_s2s.models.transformer_layers import (
     DecoderBlock,
     EmptyDecoderCache,
@@ -74,6 +75,8 @@ class TransformerSeq2Seq(Seq2Seq):
         intermediate_dim: feed-forward inner width; `None` means `4 * hidden_dim`.
         dropout: on embeddings, attention weights, feed-forward and residual
             branches (off at inference).
+        tie_embeddings: the output softmax shares the target token embedding
+            (see `keras_s2s.models.tied_output`).
         **kwargs: text settings of `Seq2Seq`. Sources are embedded up to
             `max_source_length` positions; the decoder's cache holds
             `max_target_length` positions, which bounds translation length.
@@ -94,6 +97,7 @@ class TransformerSeq2Seq(Seq2Seq):
         num_heads: int = 4,
         intermediate_dim: int | None = None,
         dropout: float = 0.1,
+        tie_embeddings: bool = False,
         **kwargs,
     ):
         super().__init__(source_vocabulary, target_vocabulary, **kwargs)
@@ -108,6 +112,8 @@ class TransformerSeq2Seq(Seq2Seq):
                 f"dimensions), got num_heads={num_heads} and hidden_dim={hidden_dim}."
             )
         check_rate("dropout", dropout)
+        check_choice("tie_embeddings", tie_embeddings, (False, True))
+        self.tie_embeddings = tie_embeddings
         self.hidden_dim = hidden_dim
         self.num_layers = num_layers
         self.num_heads = num_heads
@@ -137,9 +143,13 @@ class TransformerSeq2Seq(Seq2Seq):
         self.decoder_norm = keras.layers.LayerNormalization(name="decoder_norm")
         self.embedding_dropout = keras.layers.Dropout(dropout, name="embedding_dropout")
         # float32 logits even under a mixed-precision policy.
-        self.output_projection = keras.layers.Dense(
-            len(self.target_vocabulary), dtype="float32", name="output_projection"
-        )
+        if tie_embeddings:  # see keras_s2s.models.tied_output
+            self.output_projection = TiedOutputProjection(
+                self.target_embedding.token_embedding, hidden_dim, name="output_projection")
+        else:
+            self.output_projection = keras.layers.Dense(
+                len(self.target_vocabulary), dtype="float32", name="output_projection"
+            )
         self.empty_cache = EmptyDecoderCache(
             self.target_encoder.max_length, num_heads, hidden_dim // num_heads, 2 * num_layers,
             name="empty_cache",
@@ -258,6 +268,7 @@ class TransformerSeq2Seq(Seq2Seq):
             num_heads=self.num_heads,
             intermediate_dim=self.intermediate_dim,
             dropout=self.dropout,
+            tie_embeddings=self.tie_embeddings,
         )
         return config
 

@@ -165,11 +165,13 @@ class ExportInfo:
 def _upgrade_format_2(data: dict) -> dict:
     """Format 2 (saved_models/spa_eng/2) kept `serving_default`'s settings and
     `n_best`, and had three signatures; their graphs predate the decoding
-    controls, so they decode as `min_length=0`, `replace_unknown=False` do."""
+    controls, so they decode as `min_length=0`, `replace_unknown=False`,
+    `no_repeat_ngram_size=0` do."""
     from keras_s2s.decoding.settings import DecodingSettings
 
     decoding = DecodingSettings.from_dict(
-        {**data["decoding"], "min_length": 0, "replace_unknown": False})
+        {**data["decoding"], "min_length": 0, "replace_unknown": False,
+         "no_repeat_ngram_size": 0})
     if decoding.method == "beam":
         decoding = decoding.replace(num_results=data["n_best"])
     old_signatures = ("serving_default", "translate_greedy", "translate_n_best")
