@@ -60,7 +60,7 @@ def ours_runner(model, method, max_length):
 def ctranslate2_runner(model, directory, beam_size, max_length, threads):
     import ctranslate2
 
-    from keras_s2s.ctranslate2_translation import padded_ids, search_ctranslate2
+    from keras_s2s.ctranslate2_translation import detokenize_ids, search_ctranslate2
 
     translator = ctranslate2.Translator(directory, device="cpu", inter_threads=1,
                                         intra_threads=threads)
@@ -70,7 +70,7 @@ def ctranslate2_runner(model, directory, beam_size, max_length, threads):
         for batch in batches:  # the same work as ours: tokenise, search, detokenise
             found = search_ctranslate2(translator, model, batch, beam_size=beam_size,
                                        max_length=max_length)
-            model.target_encoder.decode(padded_ids(found.ids)).numpy()
+            detokenize_ids(model, found.ids)
             tokens += sum(len(ids) for ids in found.ids)
         return tokens
 

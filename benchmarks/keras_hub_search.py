@@ -55,7 +55,19 @@ def our_search(model, beam_width: int, max_length: int):
 
 
 def decode_step_as_next(model):
-    """Our `decode_step` in KerasHub's `next(prompt, cache, index)` form."""
+    """Our `decode_step` in KerasHub's `next(prompt, cache, index)` form.
+
+    Args:
+        model: a `keras_s2s` model; `cache` is its decoder state (a tuple).
+
+    Returns:
+        `next(prompt, cache, index) -> (logits float32 (batch, vocab), None, new cache)`:
+        KerasHub ignores the hidden states, and our step has none to give.
+
+    Example:
+        >>> keras_hub.samplers.GreedySampler()(decode_step_as_next(model), prompt,
+        ...     cache=model.initial_state(encoder_ids), index=1, mask=given)
+    """
 
     def next_logits(prompt, cache, index):
         # The sampler asks for position `index`; its input is the token before it.
@@ -73,6 +85,10 @@ def keras_hub_search(model, sampler, max_length: int):
         model: a `keras_s2s` model (its `initial_state` and `decode_step`).
         sampler: a `keras_hub.samplers.Sampler` (e.g. `GreedySampler()`).
         max_length: generated tokens at most (the prompt is one wider, for [START]).
+
+    Example:
+        >>> search = keras_hub_search(model, keras_hub.samplers.GreedySampler(), 40)
+        >>> cut_at_end(search(encoder_ids(model, ["¿Dónde está?"])).numpy())
     """
     next_logits = decode_step_as_next(model)
 
@@ -106,6 +122,15 @@ def sequence_log_probs(model, encoder_token_ids, hypotheses: list[list[int]]) ->
     One scorer for every search: the same numbers whichever loop produced the
     tokens, so a lower value means the search really found a less likely
     translation.
+
+    Args:
+        model: the model whose `training_model` scores (teacher forcing).
+        encoder_token_ids: `(batch, source)` ids, as the searches were given.
+        hypotheses: per row, generated ids (from `cut_at_end`).
+
+    Example:
+        >>> sequence_log_probs(model, inputs, cut_at_end(search(inputs).numpy()))
+        array([-4.1, -7.9, ...], dtype=float32)
     """
     width = max(len(h) for h in hypotheses)
     targets = np.full([len(hypotheses), width], PAD_ID, np.int32)

@@ -48,21 +48,28 @@ NOTES = f"""\
   `model.source_encoder.tokens(...)` and detokenise with
   `model.target_encoder.decode(...)`; `keras_s2s.ctranslate2_translation` does both.
 - The decoder starts from `{START_TOKEN}` (decoder_start_token = bos_token) and
-  stops at `{END_TOKEN}` (eos_token); unknown words are `{UNKNOWN_TOKEN}`.
-- Pass `min_decoding_length=0` (CTranslate2's default, 1, forbids `{END_TOKEN}` as
-  the first token; ours does not) and `return_end_token=True` to see `{END_TOKEN}`.
+  stops at `{END_TOKEN}` (eos_token); unknown words are `{UNKNOWN_TOKEN}`. No token
+  is added to the source (add_source_bos / add_source_eos are false, as ours).
+- Decoding options that match ours: `beam_size=1` for greedy (CTranslate2's
+  default is 2), `length_penalty=0` (default 1: it divides greedy scores too),
+  `min_decoding_length=0` (default 1 forbids `{END_TOKEN}` as the first token;
+  ours does not), and `return_end_token=True` to get `{END_TOKEN}` back.
 - Length penalty: ours ranks beams by `log_prob / ((5 + length) / 6) ** alpha`
   (GNMT; length counts `{END_TOKEN}`); CTranslate2 by `log_prob / length ** alpha`
   (length counts `{END_TOKEN}` only with return_end_token=True), and with
-  alpha != 0 it stops after beam_size finished hypotheses where we stop when no
-  live beam can still win. Only `length_penalty=0` is the same search on both
-  sides; CTranslate2's default is 1, pass 0.
+  alpha != 0 it stops once beam_size * patience hypotheses have finished, where
+  ours stops when no live beam can still win. With alpha = 0 both stop when the
+  best live beam cannot beat the best finished one: the same search, and the
+  same ids up to float rounding on near-ties.
 - Length limits: ours cuts each sentence at min(2 * source tokens + 10,
-  max_target_length); `max_decoding_length` is one number per call. Positions
-  past the learned embeddings (max_source_length / max_target_length) are
-  clipped to the last one by us and do not exist here: keep
-  `max_input_length <= max_source_length` and
-  `max_decoding_length <= max_target_length`.
+  max_target_length); `max_decoding_length` is one number per call
+  (`search_ctranslate2` makes one call per distinct limit). Ours clips positions
+  past its learned embeddings (max_source_length / max_target_length) to the
+  last one; CTranslate2 has no such positions and raises "No position encodings
+  are defined for positions >= N": keep `max_input_length <= max_source_length`
+  and `max_decoding_length <= max_target_length`.
+- LayerNorm epsilon: `layer_norm_epsilon` in config.json is Keras' 1e-3;
+  CTranslate2's default (1e-6) changes the logits enough to change translations.
 """
 
 
@@ -91,12 +98,11 @@ def export_ctranslate2(model, output_dir, *, quantization: str | None = None,
         >>> path = export_ctranslate2(model, "runs/ct2")
         >>> translator = ctranslate2.Translator(str(path))
     """
-    import ctranslate2
+    from ctranslate2.specs.model_spec import ACCEPTED_MODEL_TYPES as accepted
 
     output_dir = pathlib.Path(output_dir)
     if output_dir.exists() and not overwrite:
         raise ValueError(f"{output_dir} exists; pass overwrite=True to replace it.")
-    accepted = ctranslate2.specs.model_spec.ACCEPTED_MODEL_TYPES
     if quantization is not None and quantization not in accepted:
         raise ValueError(f"quantization must be None or one of {accepted}, got {quantization!r}.")
     spec = transformer_spec(model)

@@ -12,6 +12,7 @@ search with the same `beam_size`), up to float rounding on near-ties.
 
 from __future__ import annotations
 
+import weakref
 from typing import NamedTuple
 
 import numpy as np
@@ -34,11 +35,47 @@ class CTranslate2Result(NamedTuple):
     scores: list[float]
 
 
+# Per model: its tokenizer and detokenizer as compiled graphs. Run op by op
+# (eagerly) they cost milliseconds per call, as much as CTranslate2's whole
+# search of a short sentence; our Translator runs them inside its graph too.
+_text_functions: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _compiled_text_functions(model):
+    if model not in _text_functions:
+        _text_functions[model] = (
+            tf.function(model.source_encoder.tokens,
+                        input_signature=[tf.TensorSpec([None], tf.string)]),
+            tf.function(model.target_encoder.decode,
+                        input_signature=[tf.TensorSpec([None, None], tf.int32)]),
+        )
+    return _text_functions[model]
+
+
 def source_tokens(model, texts) -> list[list[str]]:
     """Sentences -> the tokens our model reads (normalised, truncated to
-    `max_source_length`, word pieces for a WordPiece model)."""
-    ragged = model.source_encoder.tokens(tf.constant(list(texts), dtype=tf.string))
+    `max_source_length`, word pieces for a WordPiece model).
+
+    Example:
+        >>> source_tokens(model, ["¿Dónde está?"])
+        [['¿', 'dónde', 'está', '?']]
+    """
+    tokens, _ = _compiled_text_functions(model)
+    ragged = tokens(tf.constant(list(texts), dtype=tf.string))
     return [[token.decode("utf-8") for token in row] for row in ragged.to_list()]
+
+
+def detokenize_ids(model, ids: list[list[int]]) -> list[str]:
+    """Target id lists -> text, by our target encoder (cut at `[END]`,
+    punctuation re-attached), as `keras_s2s.translate` writes it.
+
+    Example:
+        >>> detokenize_ids(model, search_ctranslate2(translator, model, texts).ids)
+    """
+    if not ids:
+        return []
+    _, decode = _compiled_text_functions(model)
+    return [text.decode("utf-8") for text in decode(padded_ids(ids)).numpy()]
 
 
 def search_ctranslate2(translator, model, texts, *, beam_size: int = 1,
@@ -120,8 +157,4 @@ def translate_ctranslate2(translator, model, texts, **options) -> list[str]:
         >>> translate_ctranslate2(translator, model, ["¿Dónde está?"])
         ['Where is it?']
     """
-    found = search_ctranslate2(translator, model, texts, **options)
-    if not found.ids:
-        return []
-    decoded = model.target_encoder.decode(padded_ids(found.ids)).numpy()
-    return [text.decode("utf-8") for text in decoded]
+    return detokenize_ids(model, search_ctranslate2(translator, model, texts, **options).ids)
