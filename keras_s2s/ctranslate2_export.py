@@ -98,8 +98,7 @@ def export_ctranslate2(model, output_dir, *, quantization: str | None = None,
         >>> path = export_ctranslate2(model, "runs/ct2")
         >>> translator = ctranslate2.Translator(str(path))
     """
-    from ctranslate2.specs.model_spec import ACCEPTED_MODEL_TYPES as accepted
-
+    accepted = _ctranslate2_specs().model_spec.ACCEPTED_MODEL_TYPES
     output_dir = pathlib.Path(output_dir)
     if output_dir.exists() and not overwrite:
         raise ValueError(f"{output_dir} exists; pass overwrite=True to replace it.")
@@ -128,8 +127,7 @@ def transformer_spec(model):
         >>> spec = transformer_spec(model)
         >>> spec.save("runs/ct2")  # what export_ctranslate2 does, minus the checks
     """
-    from ctranslate2.specs import transformer_spec as specs
-
+    specs = _ctranslate2_specs().transformer_spec
     check_convertible(model)
     encoder = specs.TransformerEncoderSpec(model.num_layers, model.num_heads, pre_norm=True)
     decoder = specs.TransformerDecoderSpec(model.num_layers, model.num_heads, pre_norm=True)
@@ -162,6 +160,15 @@ def transformer_spec(model):
     # One epsilon for every LayerNorm of the model (check_convertible made sure).
     config.layer_norm_epsilon = float(model.encoder_norm.epsilon)
     return spec
+
+
+def _ctranslate2_specs():
+    try:
+        import ctranslate2.specs
+    except ImportError as error:
+        raise ImportError("Converting to CTranslate2 needs the ctranslate2 package: "
+                          'pip install "keras_s2s[bench]" (or pip install ctranslate2).') from error
+    return ctranslate2.specs
 
 
 def layer_norms(model) -> list:
