@@ -1,11 +1,11 @@
-"""One thread count's timings for `benchmarks/ctranslate2.py`, in a process of its own.
+"""One thread count's timings for `benchmarks/ctranslate2_speed.py`, in a process of its own.
 
 TensorFlow fixes its thread pools when it first runs an op, so each thread
 count needs a fresh process: this script sets them first, then times every
 configuration in interleaved rounds (each keeps its fastest round, as
 `benchmarks/decoding.py` does) and prints one line `RESULT {json}`.
 
-Usage (run by benchmarks/ctranslate2.py, not by hand):
+Usage (run by benchmarks/ctranslate2_speed.py, not by hand):
     python benchmarks/ctranslate2_worker.py --threads 1 --transformer T.keras
         --float32-dir D32 --int8-dir D8 --attention-model A.keras
 """
@@ -20,7 +20,7 @@ import sys
 import time
 
 HERE = pathlib.Path(__file__).resolve().parent
-# benchmarks/ctranslate2.py would shadow the ctranslate2 package: benchmarks/ goes last.
+# benchmarks/ctranslate2_speed.py would shadow the ctranslate2 package: benchmarks/ goes last.
 sys.path[:] = [p for p in sys.path if pathlib.Path(p or ".").resolve() != HERE] + [str(HERE)]
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 

@@ -187,6 +187,10 @@ def check_convertible(model):
             "export_ctranslate2 converts a keras_s2s TransformerSeq2Seq (architecture="
             f"'transformer'); got {type(model).__name__}. CTranslate2 runs Transformers only."
         )
+    if getattr(model, "tie_embeddings", False):
+        raise ValueError("export_ctranslate2 does not convert tied embeddings yet (its output "
+                         "layer has no kernel of its own); export a model trained without "
+                         "tie_embeddings.")
     norms = layer_norms(model)
     epsilons = {float(norm.epsilon) for norm in norms}
     if len(epsilons) != 1:

@@ -19,7 +19,7 @@ import numpy as np
 import tensorflow as tf
 
 from keras_s2s.text import PAD_ID
-from keras_s2s.translator import default_max_lengths
+from keras_s2s.translation_graph import default_max_lengths
 
 
 class CTranslate2Result(NamedTuple):

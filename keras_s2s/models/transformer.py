@@ -119,9 +119,13 @@ class TransformerSeq2Seq(Seq2Seq):
         self.num_heads = num_heads
         self.intermediate_dim = intermediate_dim
         self.dropout = dropout
+        self._make_layers()
+        self._build_functional_models()
 
+    def _make_layers(self):
+        hidden_dim, num_layers, num_heads = self.hidden_dim, self.num_layers, self.num_heads
         block_options = dict(hidden_dim=hidden_dim, num_heads=num_heads,
-                             intermediate_dim=intermediate_dim, dropout=dropout)
+                             intermediate_dim=self.intermediate_dim, dropout=self.dropout)
         self.source_embedding = PositionalEmbedding(
             len(self.source_vocabulary), self.source_encoder.max_length, hidden_dim,
             name="source_embedding",
@@ -141,9 +145,9 @@ class TransformerSeq2Seq(Seq2Seq):
         self.decoder_blocks = [DecoderBlock(**block_options, name=f"decoder_{i}")
                                for i in range(num_layers)]
         self.decoder_norm = keras.layers.LayerNormalization(name="decoder_norm")
-        self.embedding_dropout = keras.layers.Dropout(dropout, name="embedding_dropout")
+        self.embedding_dropout = keras.layers.Dropout(self.dropout, name="embedding_dropout")
         # float32 logits even under a mixed-precision policy.
-        if tie_embeddings:  # see keras_s2s.models.tied_output
+        if self.tie_embeddings:  # see keras_s2s.models.tied_output
             self.output_projection = TiedOutputProjection(
                 self.target_embedding.token_embedding, hidden_dim, name="output_projection")
         else:
@@ -154,7 +158,6 @@ class TransformerSeq2Seq(Seq2Seq):
             self.target_encoder.max_length, num_heads, hidden_dim // num_heads, 2 * num_layers,
             name="empty_cache",
         )
-        self._build_functional_models()
 
     # -- the wiring, shared by the Functional models and decode_step -------------------
 

@@ -2,7 +2,7 @@
 
 Usage:
     .venv/bin/pip install -e ".[bench]"
-    .venv/bin/python benchmarks/ctranslate2.py [--model T.keras | --train-minutes 3]
+    .venv/bin/python benchmarks/ctranslate2_speed.py [--model T.keras | --train-minutes 3]
         [--attention-model A.keras] [--threads 1,2] [--sentences 256] [--rounds 3]
         [--work-dir runs/ctranslate2]
 
