@@ -13,7 +13,7 @@ from keras_s2s import decoding
 from keras_s2s.decoding.controls import Controls
 from keras_s2s.decoding.settings import DecodingSettings
 from keras_s2s.text import END_ID, PAD_ID, START_ID
-from keras_s2s.unknown_words import attended_source_words, unknown_word_mode
+from keras_s2s.unknown_words import copied_unknown_words, unknown_word_mode
 
 
 def default_max_lengths(source_lengths: tf.Tensor, model_limit: int) -> tf.Tensor:
@@ -156,7 +156,7 @@ class Translator(tf.Module):
         flat_ids = tf.reshape(ids, [batch * num_results, -1])  # (batch * results, time)
         words = None
         if self.unknown_words == "copy":
-            words = attended_source_words(self.model, text, encoder_token_ids, flat_ids)
+            words = copied_unknown_words(self.model, text, encoder_token_ids, flat_ids)
         texts = self.model.target_encoder.decode(flat_ids, unknown_words=words,
                                                  drop_unknown=self.unknown_words == "drop")
         return tf.reshape(texts, [batch, num_results])

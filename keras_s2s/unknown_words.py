@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import tensorflow as tf
 
-from keras_s2s.text import PAD_ID, START_ID, tokenize
+from keras_s2s.text import PAD_ID, START_ID, UNKNOWN_ID, tokenize
 
 
 def unknown_word_mode(model, replace_unknown) -> str:
@@ -34,21 +34,20 @@ def unknown_word_mode(model, replace_unknown) -> str:
     return "copy" if can_copy else "drop"
 
 
-def attended_source_words(model, text, encoder_token_ids, ids):
+def attended_source_words(model, text, encoder_token_ids, ids, source_rows):
     """For every generated position, the source word the decoder attended to most.
 
     Args:
         model: the model (with attention).
         text: `string[batch]`, the sources as given.
         encoder_token_ids: int32 `(batch, source time)`, as the search read them.
-        ids: int32 `(batch * results, time)`: generated tokens, each row of
-            `results` consecutive rows belonging to one source.
+        ids: int32 `(rows, time)`: generated tokens.
+        source_rows: int32 `(rows,)`: the source each row of `ids` translates.
 
     Returns:
-        `string[batch * results, time]`: the source words (case kept).
+        `string[rows, time]`: the source words (case kept).
     """
-    results = tf.shape(ids)[0] // tf.shape(encoder_token_ids)[0]
-    encoder_ids = tf.repeat(encoder_token_ids, results, axis=0)  # (batch * results, s)
+    encoder_ids = tf.gather(encoder_token_ids, source_rows)  # (rows, s)
     decoder_ids = tf.concat([tf.fill([tf.shape(ids)[0], 1], START_ID), ids[:, :-1]], axis=1)
     weights = model.attention_weights(encoder_ids, decoder_ids)  # (rows, time, s)
     weights = tf.where(tf.not_equal(encoder_ids, PAD_ID)[:, None, :],
@@ -57,4 +56,17 @@ def attended_source_words(model, text, encoder_token_ids, ids):
     # The same tokenisation the source encoder applies, but without lower-casing.
     words = tokenize(text, lowercase=False)[:, : model.source_encoder.max_length]
     words = words.to_tensor(default_value="", shape=tf.shape(encoder_token_ids))
-    return tf.gather(tf.repeat(words, results, axis=0), positions, batch_dims=1)
+    return tf.gather(tf.gather(words, source_rows), positions, batch_dims=1)
+
+
+def copied_unknown_words(model, text, encoder_token_ids, ids):
+    """`string[batch * results, time]`: at each position, the word to write if
+    the token there is unknown ("" elsewhere). `ids` is `(batch * results,
+    time)`, each source's `results` rows consecutive. The attention pass runs
+    only on the rows that hold an unknown token."""
+    results = tf.shape(ids)[0] // tf.shape(encoder_token_ids)[0]
+    with_unknown = tf.where(tf.reduce_any(tf.equal(ids, UNKNOWN_ID), axis=1))[:, 0]  # (k,)
+    rows = tf.cast(with_unknown, tf.int32)
+    words = attended_source_words(model, text, encoder_token_ids, tf.gather(ids, rows),
+                                  rows // results)
+    return tf.tensor_scatter_nd_update(tf.fill(tf.shape(ids), ""), rows[:, None], words)

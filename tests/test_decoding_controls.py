@@ -146,3 +146,19 @@ def test_top_p_samples_only_from_the_nucleus_and_reproduces_per_seed():
         np.testing.assert_array_equal(result.ids.numpy(), again.ids.numpy())
         drawn |= set(result.ids.numpy()[:, 0].tolist())
     assert drawn == {3, 4}  # 0.5 + 0.3 >= 0.75: the nucleus is tokens 3 and 4
+
+
+def test_controls_compile_with_xla_and_give_the_eager_answer():
+    tables = _tables(seed=7)
+    state = (tf.constant(tables), tf.fill([BATCH], -1))
+    controls = Controls(min_lengths=tf.constant([1, 2, 0]), no_repeat_ngram_size=2,
+                        repetition_penalty=1.3, prefix_ids=tf.constant([[3, 0], [0, 0], [3, 3]]),
+                        prefix_lengths=tf.constant([1, 0, 2]))
+    common = dict(start_id=START, end_id=END, max_length=MAX_LENGTH, controls=controls)
+    for search, options in ((greedy_search, {}), (beam_search, dict(beam_width=3,
+                                                                      num_results=2))):
+        eager = search(prefix_step, state, **options, **common)
+        xla = tf.function(lambda s, search=search, options=options: search(
+            prefix_step, s, **options, **common), jit_compile=True)(state)
+        np.testing.assert_array_equal(eager.ids.numpy(), xla.ids.numpy())
+        np.testing.assert_allclose(eager.log_probs.numpy(), xla.log_probs.numpy(), rtol=1e-5)

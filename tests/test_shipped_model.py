@@ -18,8 +18,9 @@ def test_shipped_model_is_small_and_versioned():
     base = REPOSITORY / "saved_models" / "spa_eng"
     versions = [p for p in base.iterdir() if p.name.isdigit()]
     assert versions, "saved_models/spa_eng holds no version"
-    size = sum(f.stat().st_size for f in base.rglob("*") if f.is_file())
-    assert size <= 25 * 1024 * 1024
+    for version in versions:
+        variables = sum(f.stat().st_size for f in (version / "variables").iterdir())
+        assert variables <= 40 * 1024 * 1024, version
 
 
 def test_translate_without_a_model_uses_the_shipped_one(in_repository):
@@ -37,3 +38,15 @@ def test_shipped_model_passes_check_export_through_tf_servings_loader():
     report = keras_s2s.check_export(REPOSITORY / "saved_models" / "spa_eng")
     assert report.ok, str(report)
     assert report.path.name != "1"  # version 1 failed in TF Serving's C++ loader
+
+
+def test_shipped_model_never_answers_empty_or_with_the_unknown_token(in_repository):
+    from keras_s2s.data import load_corpus
+
+    everyday = (REPOSITORY / "benchmarks" / "everyday_sentences.txt").read_text(
+        encoding="utf-8").splitlines()
+    sources = list(load_corpus("bible-spa-eng", max_words=20).test.sources) + everyday
+    for method in ("greedy", "beam"):
+        translations = keras_s2s.translate(sources, method=method)
+        assert all(t.strip() for t in translations), method
+        assert not [t for t in translations if "[UNK]" in t], method

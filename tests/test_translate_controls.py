@@ -92,7 +92,7 @@ def test_unknown_words_are_copied_from_the_attended_source_position():
     text = tf.constant(["Ana ve Zaragoza"])  # all unknown to the vocabulary, cased
     encoder_ids = model.source_encoder.encode(text).to_tensor()
     ids = tf.constant([[UNKNOWN_ID, UNKNOWN_ID, UNKNOWN_ID]])
-    words = attended_source_words(model, text, encoder_ids, ids)
+    words = attended_source_words(model, text, encoder_ids, ids, source_rows=tf.constant([0]))
     assert [w.decode() for w in words.numpy()[0]] == ["Zaragoza", "ve", "Ana"]
     target = SentenceEncoder(Vocabulary.build(["x y"], lowercase=False), lowercase=False,
                              max_length=8)

@@ -70,24 +70,38 @@ def penalize_repetitions(logits, ids, step, penalty):
     return tf.where(seen, penalized, logits)
 
 
-def repeated_ngram_bans(ids, step, n, vocabulary_size):
-    """bool `(hypotheses, vocab)`: tokens that would repeat an n-gram.
+def _repeating_followers(ids, step, n):
+    """`(matches, followers)`, each `(hypotheses, L - n + 1)`: where an earlier
+    occurrence of the last `n - 1` tokens starts, and the token that followed it.
 
     The n-gram ending with the next token starts with the last `n - 1`
-    tokens; every earlier occurrence of those `n - 1` tokens, at positions
-    j .. j+n-2, bans the token that followed it, at j+n-1 (which must be < step).
+    tokens; every earlier occurrence of them, at positions j .. j+n-2, bans
+    the token that followed it, at j+n-1 (which must be < step).
     """
-    hypotheses, width = tf.shape(ids)[0], ids.shape[1] or tf.shape(ids)[1]
+    width = tf.shape(ids)[1]
     if n == 1:  # every token already generated is banned
-        return _seen_tokens(ids, step, vocabulary_size)
-    starts = tf.range(width - n + 1)  # candidate j
-    matches = starts[None, :] + n - 1 < step  # the followed-by token is already written
+        return tf.range(width)[None, :] < step, ids
+    matches = tf.range(width - n + 1)[None, :] + n - 1 < step  # the follower is written
     for k in range(n - 1):
         last_k = tf.gather(ids, tf.maximum(step - (n - 1) + k, 0), axis=1)  # (hypotheses,)
         matches &= tf.equal(ids[:, k : width - n + 1 + k], last_k[:, None])
     matches &= step >= n - 1  # too few tokens for an (n-1)-gram to repeat yet
-    followers = tf.where(matches, ids[:, n - 1 :], vocabulary_size)
-    return _scatter_flags(followers, hypotheses, vocabulary_size)
+    return matches, ids[:, n - 1 :]
+
+
+def ban_repeated_ngrams(log_probs, ids, step, n):
+    """`log_probs` with `NEG_INF` at every token that would repeat an n-gram.
+
+    One scatter of the (few) banned entries into `log_probs`, with no dense
+    `(hypotheses, vocab)` mask: `tensor_scatter_nd_min` with NEG_INF where a
+    token is banned, and +inf (which changes nothing) at every other index.
+    """
+    matches, followers = _repeating_followers(ids, step, n)
+    matches = tf.broadcast_to(matches, tf.shape(followers))
+    rows = tf.broadcast_to(tf.range(tf.shape(ids)[0])[:, None], tf.shape(followers))
+    indices = tf.stack([tf.reshape(rows, [-1]), tf.reshape(followers, [-1])], axis=1)
+    updates = tf.where(tf.reshape(matches, [-1]), NEG_INF, float("inf"))
+    return tf.tensor_scatter_nd_min(log_probs, indices, updates)
 
 
 def _force_prefix(log_probs, controls, step, rows):
@@ -126,8 +140,7 @@ def next_log_probs(logits, controls: Controls, *, step, rows, end_id, history=No
         is_end = tf.equal(tf.range(vocabulary_size), end_id)[None, :]
         log_probs = tf.where(too_short[:, None] & is_end, NEG_INF, log_probs)
     if controls.no_repeat_ngram_size > 0:
-        banned = repeated_ngram_bans(ids, step, controls.no_repeat_ngram_size, vocabulary_size)
-        log_probs = tf.where(banned, NEG_INF, log_probs)
+        log_probs = ban_repeated_ngrams(log_probs, ids, step, controls.no_repeat_ngram_size)
     if controls.prefix_ids is not None:
         log_probs = _force_prefix(log_probs, controls, step, rows)
     return log_probs
