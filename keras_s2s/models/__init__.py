@@ -27,5 +27,6 @@ __getattr__, __dir__ = lazy_names(__name__, _EXPORTS)
 
 def register_model_classes():
     """Imports every model class, so Keras can deserialise `.keras` files."""
-    for module in ("rnn", "transformer", "attention_layers", "transformer_layers"):
+    for module in ("rnn", "transformer", "attention_layers", "transformer_layers",
+                   "key_value_cache", "tied_output"):
         importlib.import_module(f"keras_s2s.models.{module}")

@@ -32,10 +32,10 @@ import tensorflow as tf
 
 from keras_s2s.arguments import check_choice, check_positive_integer, check_rate
 from keras_s2s.models.base import Seq2Seq
+from keras_s2s.models.key_value_cache import EmptyDecoderCache
 from keras_s2s.models.tied_output import TiedOutputProjection
 from keras_s2s.models.transformer_layers import (
     DecoderBlock,
-    EmptyDecoderCache,
     EncoderBlock,
     KeyValueProjection,
     PositionalEmbedding,

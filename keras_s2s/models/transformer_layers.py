@@ -16,8 +16,8 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
-from keras_s2s.decoding.buffers import write_at
 from keras_s2s.masking import masked_softmax
+from keras_s2s.models.key_value_cache import cached_keys_and_values
 
 
 @keras.saving.register_keras_serializable(package="keras_s2s")
@@ -237,14 +237,9 @@ class DecoderBlock(_Block):
             h = self.self_attention(h, keys, values, causal=True, training=training)
             cache_keys, cache_values = keys, values
         else:
-            buffer_length = tf.shape(cache_keys)[2]
-            position = tf.minimum(tf.cast(step, tf.int32), buffer_length - 1)  # (batch,)
-            # The new token's key and value go to slot `position` of each row.
-            cache_keys = write_at(cache_keys, position, keys, axis=2)
-            cache_values = write_at(cache_values, position, values, axis=2)
-            filled = tf.range(buffer_length)[None, :] <= position[:, None]  # (batch, max_length)
-            h = self.self_attention(h, cache_keys, cache_values, key_mask=filled,
-                                    training=training)
+            cache_keys, cache_values, attended, mask = cached_keys_and_values(
+                cache_keys, cache_values, keys, values, step)
+            h = self.self_attention(h, *attended, key_mask=mask, training=training)
         x = x + self.residual_dropout(h, training=training)
         h = self.cross_attention(self.cross_attention_norm(x), cross_keys, cross_values,
                                  key_mask=source_mask, training=training)
@@ -259,31 +254,3 @@ class DecoderBlock(_Block):
         x = x + self.self_attention(h, keys, values, causal=True)
         return self.cross_attention.attention_weights(self.cross_attention_norm(x), cross_keys,
                                                       key_mask=source_mask)
-
-
-@keras.saving.register_keras_serializable(package="keras_s2s")
-class EmptyDecoderCache(keras.layers.Layer):
-    """The decoding state before the first token: step 0 and zeroed buffers.
-
-    Call: `encoder_token_ids (batch, s)` (only its batch size is used) ->
-    `[step int32 (batch,), *num_buffers zeros (batch, heads, max_length, head_dim)]`.
-    """
-
-    def __init__(self, max_length: int, num_heads: int, head_dim: int, num_buffers: int,
-                 **kwargs):
-        super().__init__(**kwargs)
-        self.max_length = max_length
-        self.num_heads = num_heads
-        self.head_dim = head_dim
-        self.num_buffers = num_buffers
-
-    def call(self, encoder_token_ids):
-        batch = tf.shape(encoder_token_ids)[0]
-        step = tf.zeros([batch], tf.int32)
-        shape = [batch, self.num_heads, self.max_length, self.head_dim]
-        return [step, *(tf.zeros(shape, self.compute_dtype) for _ in range(self.num_buffers))]
-
-    def get_config(self):
-        return {**super().get_config(), "max_length": self.max_length,
-                "num_heads": self.num_heads, "head_dim": self.head_dim,
-                "num_buffers": self.num_buffers}
