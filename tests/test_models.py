@@ -42,7 +42,7 @@ def test_step_by_step_decoding_reproduces_teacher_forced_logits(architecture):
     encoder_ids, decoder_ids = _batch()
     teacher_forced = model.training_model([encoder_ids, decoder_ids]).numpy()
 
-    state = tf.nest.flatten(model.initial_state(tf.constant(encoder_ids)))
+    state = list(tf.nest.flatten(model.encoder_model(tf.constant(encoder_ids))))
     steps = []
     for t in range(decoder_ids.shape[1]):
         outputs = model.decoder_model([tf.constant(decoder_ids[:, t : t + 1]), *state])

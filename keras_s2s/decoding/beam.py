@@ -30,6 +30,7 @@ from keras_s2s.decoding.buffers import (
     inside_xla,
     loop_bound,
     row_max_lengths,
+    state_invariants,
     write_at,
 )
 from keras_s2s.decoding.controls import NO_CONTROLS, next_log_probs
@@ -165,4 +166,6 @@ def _search_every_slot(step_fn, initial_state, *, start_id, end_id, max_length, 
                           tf.stack([batch, 1])),
         ids=tf.fill(tf.stack([batch, beam_width, max_length]), tf.constant(pad_id, tf.int32)),
         finished=empty_finished_set(batch, beam_width, max_length, pad_id))
-    return tf.while_loop(can_change, one_step, (start,))[0].finished
+    invariants = tf.nest.map_structure(lambda t: t.shape, start)
+    invariants = invariants._replace(state=state_invariants(start.state))
+    return tf.while_loop(can_change, one_step, (start,), shape_invariants=(invariants,))[0].finished

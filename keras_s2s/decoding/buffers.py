@@ -72,3 +72,19 @@ def inside_xla() -> bool:
 def with_free_batch_axis(shape: tf.TensorShape) -> tf.TensorShape:
     """A shape invariant for a loop variable whose batch axis may shrink."""
     return tf.TensorShape([None]).concatenate(shape[1:])
+
+
+def free_state_shape(shape: tf.TensorShape) -> tf.TensorShape:
+    """A shape invariant for a state tensor outside XLA: every axis but the
+    last may change from step to step (the batch as rows finish or beams are
+    dropped, a cache's time axis as it grows); the last, the features, may not."""
+    if shape.rank is None or shape.rank < 2:
+        return tf.TensorShape([None] * (shape.rank or 0)) if shape.rank else shape
+    return tf.TensorShape([None] * (shape.rank - 1)).concatenate(shape[-1:])
+
+
+def state_invariants(state):
+    """The model state's shape invariants: free (`free_state_shape`) outside
+    XLA, fixed under XLA, which needs every shape fixed."""
+    shapes = tf.nest.map_structure(lambda t: t.shape, state)
+    return shapes if inside_xla() else tf.nest.map_structure(free_state_shape, shapes)

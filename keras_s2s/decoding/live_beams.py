@@ -25,7 +25,12 @@ from typing import Any, NamedTuple
 
 import tensorflow as tf
 
-from keras_s2s.decoding.buffers import batch_size_of, with_free_batch_axis, write_at
+from keras_s2s.decoding.buffers import (
+    batch_size_of,
+    state_invariants,
+    with_free_batch_axis,
+    write_at,
+)
 from keras_s2s.decoding.controls import next_log_probs
 from keras_s2s.decoding.finished import (
     NEG_INF,
@@ -116,9 +121,9 @@ def search_live_beams(step_fn, initial_state, *, start_id, end_id, max_length, b
         finished=empty_finished_set(batch, beam_width, max_length, pad_id))
     invariants = tf.nest.map_structure(lambda t: t.shape, start)
     # Every field but the step and the finished set has one entry per computed beam.
-    invariants = invariants._replace(**{
+    invariants = invariants._replace(state=state_invariants(initial_state), **{
         name: tf.nest.map_structure(with_free_batch_axis, getattr(invariants, name))
-        for name in ("tokens", "state", "row", "slot", "log_probs", "ids")})
+        for name in ("tokens", "row", "slot", "log_probs", "ids")})
     (end,) = tf.while_loop(lambda beams: (beams.step < max_length) & (tf.shape(beams.row)[0] > 0),
                            one_step, (start,), shape_invariants=(invariants,))
     return end.finished

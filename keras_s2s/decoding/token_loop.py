@@ -25,6 +25,7 @@ from keras_s2s.decoding.buffers import (
     inside_xla,
     loop_bound,
     row_max_lengths,
+    state_invariants,
     with_free_batch_axis,
 )
 from keras_s2s.decoding.controls import NO_CONTROLS, next_log_probs
@@ -118,10 +119,11 @@ def token_by_token(step_fn, initial_state, *, choose, start_id, end_id, max_leng
         finished=tf.zeros([batch], tf.bool), lengths=tf.zeros([batch], tf.int32),
         log_probs=tf.zeros([batch], tf.float32))
     invariants = tf.nest.map_structure(lambda t: t.shape, start)
-    if drop_finished_rows:  # tokens, state and rows shrink along the batch axis
+    invariants = invariants._replace(state=state_invariants(initial_state))
+    if drop_finished_rows:  # tokens and rows shrink along the batch axis, as the state
         invariants = invariants._replace(**{
             name: tf.nest.map_structure(with_free_batch_axis, getattr(invariants, name))
-            for name in ("tokens", "state", "rows")})
+            for name in ("tokens", "rows")})
     (end,) = tf.while_loop(
         lambda loop: (loop.step < max_length) & ~tf.reduce_all(loop.finished),
         one_step, (start,), shape_invariants=(invariants,))

@@ -1,10 +1,13 @@
 """The Transformer decoder's key/value cache: every past position's self-attention
 keys and values, kept so that a decoding step projects only its new token.
 
-The cache is a fixed buffer of `max_target_length` slots per row
-(`(batch, heads, slots, head_dim)`), so the decoding loop's state keeps one
-shape from step to step (what `tf.while_loop` and XLA want), and
-`EmptyDecoderCache` makes it, zeroed, with the encoder's part of the state.
+The Functional `encoder_model` / `decoder_model` carry it as a fixed buffer
+of `max_target_length` slots per row (`(batch, heads, slots, head_dim)`),
+which `EmptyDecoderCache` makes, zeroed; XLA decodes with that buffer too.
+Outside XLA, `TransformerSeq2Seq.initial_state` starts it empty and each step
+appends to it (the search loops let state shapes change, see
+`keras_s2s.decoding.buffers.state_invariants`), so decoding costs what the
+tokens generated cost, whatever `max_target_length` is.
 """
 
 from __future__ import annotations
@@ -16,8 +19,7 @@ from keras_s2s.decoding.buffers import inside_xla, write_at
 
 
 def _write_slots(cache, position, new):
-    """`cache[b, :, position[b], :] = new[b, :, 0, :]`: one scatter of the new
-    rows (TensorFlow updates the buffer in place when nothing else holds it)."""
+    """`cache[b, :, position[b], :] = new[b, :, 0, :]` (a scatter of the new rows)."""
     batch, heads = tf.shape(cache)[0], tf.shape(cache)[1]
     indices = tf.stack([tf.repeat(tf.range(batch), heads), tf.tile(tf.range(heads), [batch]),
                         tf.repeat(position, heads)], axis=1)  # (batch * heads, 3)
@@ -26,30 +28,35 @@ def _write_slots(cache, position, new):
                                                   [batch * heads, -1]))
 
 
-def cached_keys_and_values(cache_keys, cache_values, keys, values, step):
+def cached_keys_and_values(cache_keys, cache_values, keys, values, step, *, buffer_length):
     """One decoding step's self-attention inputs from the key/value cache.
 
-    Writes the new token's key and value at slot `step` of each row (clipped
-    to the buffer's last slot), and returns `(cache_keys, cache_values,
-    (keys, values) to attend over, their mask (batch, slots))`.
+    Two layouts, told apart by the cache's time axis:
 
-    Outside XLA a step costs what the tokens so far cost, not the buffer: the
-    write is a scatter of the new slot only, and attention reads only the
-    slots filled so far. XLA needs fixed shapes, so there every step writes
-    by a one-hot select and attends over the whole buffer under a mask.
+    - a growing cache (fewer than `buffer_length` slots: what `initial_state`
+      gives outside XLA): the new key and value are appended, and attention
+      reads exactly the tokens so far, so a step costs what they cost, not
+      what the buffer could hold. Every row of a search is at the same step,
+      so every slot is filled and there is nothing to mask;
+    - the fixed buffer of `buffer_length` slots (the Functional
+      `decoder_model`, and XLA, which needs fixed shapes): the new key and
+      value are written at slot `step` of each row (clipped to the last
+      slot), by a one-hot select under XLA and a scatter elsewhere, and
+      attention reads the buffer under a mask of the slots filled.
+
+    Returns `(cache_keys, cache_values, (keys, values) to attend over, mask or None)`.
     """
-    buffer_length = tf.shape(cache_keys)[2]
+    if cache_keys.shape[2] != buffer_length:  # growing (or of unknown, changing size)
+        cache_keys = tf.concat([cache_keys, tf.cast(keys, cache_keys.dtype)], axis=2)
+        cache_values = tf.concat([cache_values, tf.cast(values, cache_values.dtype)], axis=2)
+        return cache_keys, cache_values, (cache_keys, cache_values), None
     position = tf.minimum(tf.cast(step, tf.int32), buffer_length - 1)  # (batch,)
-    if inside_xla():
-        cache_keys = write_at(cache_keys, position, keys, axis=2)
-        cache_values = write_at(cache_values, position, values, axis=2)
-        mask = tf.range(buffer_length)[None, :] <= position[:, None]  # (batch, max_length)
-        return cache_keys, cache_values, (cache_keys, cache_values), mask
-    cache_keys = _write_slots(cache_keys, position, keys)
-    cache_values = _write_slots(cache_values, position, values)
-    filled = tf.reduce_max(position) + 1  # every row's slots up to its own step
-    mask = tf.range(filled)[None, :] <= position[:, None]  # (batch, filled)
-    return cache_keys, cache_values, (cache_keys[:, :, :filled], cache_values[:, :, :filled]), mask
+    write = write_at if inside_xla() else (
+        lambda cache, position, new, axis: _write_slots(cache, position, new))
+    cache_keys = write(cache_keys, position, keys, axis=2)
+    cache_values = write(cache_values, position, values, axis=2)
+    mask = tf.range(buffer_length)[None, :] <= position[:, None]  # (batch, slots)
+    return cache_keys, cache_values, (cache_keys, cache_values), mask
 
 
 @keras.saving.register_keras_serializable(package="keras_s2s")

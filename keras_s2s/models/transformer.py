@@ -31,6 +31,7 @@ import keras
 import tensorflow as tf
 
 from keras_s2s.arguments import check_choice, check_positive_integer, check_rate
+from keras_s2s.decoding.buffers import inside_xla
 from keras_s2s.models.base import Seq2Seq
 from keras_s2s.models.key_value_cache import EmptyDecoderCache
 from keras_s2s.models.tied_output import TiedOutputProjection
@@ -185,7 +186,8 @@ class TransformerSeq2Seq(Seq2Seq):
             else:
                 y, *layer_cache = block(y, cross[i].keys, cross[i].values, source_mask,
                                         cache_keys=cache[i].keys, cache_values=cache[i].values,
-                                        step=step, training=training)
+                                        step=step, buffer_length=self.target_encoder.max_length,
+                                        training=training)
                 new_cache.append(KeyValues(*layer_cache))
         return self.output_projection(self.decoder_norm(y)), new_cache
 
@@ -245,9 +247,14 @@ class TransformerSeq2Seq(Seq2Seq):
         return last.cross_attention_weights(y, cross[-1].keys, source_mask)
 
     def initial_state(self, encoder_token_ids) -> TransformerState:
-        """`encoder_model`'s flat outputs as a `TransformerState`."""
+        """`encoder_model`'s flat outputs as a `TransformerState`; outside XLA
+        with an empty, growing key/value cache (see `key_value_cache`)."""
         flat = self.encoder_model(encoder_token_ids, training=False)
-        return tf.nest.pack_sequence_as(self._state_structure(), list(flat))
+        state = tf.nest.pack_sequence_as(self._state_structure(), list(flat))
+        if inside_xla():
+            return state
+        empty = tuple(KeyValues(*(t[:, :, :0] for t in layer)) for layer in state.self_attention)
+        return state._replace(self_attention=empty)
 
     def _state_structure(self) -> TransformerState:
         layers = tuple(KeyValues(0, 0) for _ in range(self.num_layers))

@@ -212,11 +212,12 @@ class DecoderBlock(_Block):
     the output `(batch, t, hidden)` and the self-attention keys and values.
 
     Call, one step with a cache (`x` is `(batch, 1, hidden)`): also
-    `cache_keys, cache_values (batch, heads, max_length, head_dim)` and `step
-    (batch,)`; the new token's key and value are written at position `step`
-    (clipped to the buffer's last slot) and the query attends to positions
-    `<= step`.
-    Returns `(x, cache_keys, cache_values)` with the buffers' shapes unchanged.
+    `cache_keys, cache_values (batch, heads, slots, head_dim)`, `step
+    (batch,)` and `buffer_length` (the model's `max_target_length`): the new
+    token's key and value join the cache and the query attends to every
+    position so far (see `keras_s2s.models.key_value_cache`: a growing cache,
+    or a fixed buffer of `buffer_length` slots).
+    Returns `(x, cache_keys, cache_values)`.
 
     Both calls return three tensors on purpose: Keras checks a Functional
     graph's connectivity with the output count of a layer's first call.
@@ -230,7 +231,7 @@ class DecoderBlock(_Block):
                                                   name="cross_attention")
 
     def call(self, x, cross_keys, cross_values, source_mask, cache_keys=None,
-             cache_values=None, step=None, training=None):
+             cache_values=None, step=None, buffer_length=None, training=None):
         h = self.self_attention_norm(x)
         keys, values = self.self_key_value(h)
         if cache_keys is None:
@@ -238,7 +239,7 @@ class DecoderBlock(_Block):
             cache_keys, cache_values = keys, values
         else:
             cache_keys, cache_values, attended, mask = cached_keys_and_values(
-                cache_keys, cache_values, keys, values, step)
+                cache_keys, cache_values, keys, values, step, buffer_length=buffer_length)
             h = self.self_attention(h, *attended, key_mask=mask, training=training)
         x = x + self.residual_dropout(h, training=training)
         h = self.cross_attention(self.cross_attention_norm(x), cross_keys, cross_values,
