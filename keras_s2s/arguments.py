@@ -32,3 +32,25 @@ def check_rate(name: str, value):
 def check_choice(name: str, value, choices):
     if value not in choices:
         raise ValueError(f"{name} must be one of {tuple(choices)}, got {value!r}.")
+
+
+def settings_from_options(settings_class, settings, options: dict, *, argument: str):
+    """`settings` itself, or a `settings_class` (a dataclass) made from keyword
+    `options` (not both): how `translate(decoding=...)` and
+    `train(settings=...)` accept either one object or its fields."""
+    import dataclasses
+
+    name = settings_class.__name__
+    if settings is not None:
+        if not isinstance(settings, settings_class):
+            raise TypeError(f"{argument} must be a {name}, got {type(settings).__name__}.")
+        if options:
+            raise ValueError(f"pass {argument}=... or its fields as options "
+                             f"({', '.join(sorted(options))}), not both.")
+        return settings
+    fields = [field.name for field in dataclasses.fields(settings_class)]
+    unknown = sorted(set(options) - set(fields))
+    if unknown:
+        raise TypeError(f"unknown option(s) {unknown}; the options are the fields of "
+                        f"{name}: {', '.join(fields)}.")
+    return settings_class(**options)

@@ -14,7 +14,13 @@ from __future__ import annotations
 import dataclasses
 import math
 
-from keras_s2s.arguments import check_choice, check_positive_integer, is_integer, is_number
+from keras_s2s.arguments import (
+    check_choice,
+    check_positive_integer,
+    is_integer,
+    is_number,
+    settings_from_options,
+)
 
 BATCHINGS = ("buckets", "sorted")  # see keras_s2s.data.pipeline
 SCHEDULES = ("constant", "inverse_sqrt", "cosine")  # see keras_s2s.schedules
@@ -134,16 +140,7 @@ class TrainingSettings:
     @classmethod
     def from_options(cls, settings: TrainingSettings | None = None, **options):
         """`settings` itself, or settings made from keyword options (not both)."""
-        if settings is not None:
-            if options:
-                raise ValueError(f"pass settings=... or training options "
-                                 f"({', '.join(sorted(options))}), not both.")
-            return settings
-        unknown = sorted(set(options) - {f.name for f in dataclasses.fields(cls)})
-        if unknown:
-            raise TypeError(f"unknown training option(s) {unknown}; the options are the "
-                            f"fields of TrainingSettings.")
-        return cls(**options)
+        return settings_from_options(cls, settings, options, argument="settings")
 
 
 def field_help() -> dict[str, tuple]:

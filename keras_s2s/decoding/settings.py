@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 
+from keras_s2s.arguments import settings_from_options
 from keras_s2s.decoding import checks
 
 METHODS = ("greedy", "beam", "sample")
@@ -107,19 +108,7 @@ class DecodingSettings:
     @classmethod
     def from_options(cls, decoding: DecodingSettings | None = None, **options):
         """`decoding` itself, or settings made from keyword options (not both)."""
-        if decoding is not None:
-            if not isinstance(decoding, cls):
-                raise TypeError(f"decoding must be a DecodingSettings, got "
-                                f"{type(decoding).__name__}.")
-            if options:
-                raise ValueError(f"pass decoding=... or decoding options "
-                                 f"({', '.join(sorted(options))}), not both.")
-            return decoding
-        unknown = sorted(set(options) - {f.name for f in dataclasses.fields(cls)})
-        if unknown:
-            raise TypeError(f"unknown decoding option(s) {unknown}; the options are the "
-                            f"fields of DecodingSettings: {field_names()}.")
-        return cls(**options)
+        return settings_from_options(cls, decoding, options, argument="decoding")
 
     def replace(self, **changes) -> DecodingSettings:
         """A copy with `changes` (checked again)."""

@@ -19,15 +19,7 @@ from typing import Any, NamedTuple
 
 import tensorflow as tf
 
-from keras_s2s.decoding.buffers import (
-    batch_size_of,
-    check_max_length,
-    inside_xla,
-    loop_bound,
-    row_max_lengths,
-    state_invariants,
-    with_free_batch_axis,
-)
+from keras_s2s.decoding import buffers
 from keras_s2s.decoding.controls import NO_CONTROLS, next_log_probs
 from keras_s2s.decoding.results import SearchResult
 
@@ -93,12 +85,12 @@ def token_by_token(step_fn, initial_state, *, choose, start_id, end_id, max_leng
     under XLA).
     """
     controls = controls or NO_CONTROLS
-    check_max_length(max_length)
-    max_length = loop_bound(max_length)
-    row_limits = row_max_lengths(max_lengths, initial_state, max_length)  # (batch,)
+    buffers.check_max_length(max_length)
+    max_length = buffers.loop_bound(max_length)
+    row_limits = buffers.row_max_lengths(max_lengths, initial_state, max_length)  # (batch,)
     if drop_finished_rows is None:
-        drop_finished_rows = not inside_xla()
-    batch = batch_size_of(initial_state)
+        drop_finished_rows = not buffers.inside_xla()
+    batch = buffers.batch_size_of(initial_state)
 
     def one_step(loop: TokenLoop):
         logits, state = step_fn(loop.tokens, loop.state)
@@ -119,10 +111,10 @@ def token_by_token(step_fn, initial_state, *, choose, start_id, end_id, max_leng
         finished=tf.zeros([batch], tf.bool), lengths=tf.zeros([batch], tf.int32),
         log_probs=tf.zeros([batch], tf.float32))
     invariants = tf.nest.map_structure(lambda t: t.shape, start)
-    invariants = invariants._replace(state=state_invariants(initial_state))
+    invariants = invariants._replace(state=buffers.state_invariants(initial_state))
     if drop_finished_rows:  # tokens and rows shrink along the batch axis, as the state
         invariants = invariants._replace(**{
-            name: tf.nest.map_structure(with_free_batch_axis, getattr(invariants, name))
+            name: tf.nest.map_structure(buffers.with_free_batch_axis, getattr(invariants, name))
             for name in ("tokens", "rows")})
     (end,) = tf.while_loop(
         lambda loop: (loop.step < max_length) & ~tf.reduce_all(loop.finished),
