@@ -56,6 +56,15 @@ def check_model_path(path: str, *, keras_only: bool = False) -> pathlib.Path:
     return model
 
 
+def check_export_path(path: str) -> pathlib.Path:
+    """An export to check: a version directory, or a base path holding versions."""
+    export = pathlib.Path(path)
+    if not export.is_dir():
+        raise CommandLineError(f"no SavedModel at {path}: give a version directory or a "
+                               "base path that `keras-s2s export --output` wrote.")
+    return check_model_path(path)
+
+
 def check_input_file(path: str, option: str) -> pathlib.Path:
     """A file to read: it exists and is not a directory."""
     file = pathlib.Path(path)

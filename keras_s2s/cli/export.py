@@ -22,7 +22,7 @@ def run_export(args) -> int:
 
 
 def run_check_export(args) -> int:
-    checks.check_model_path(args.path)
+    checks.check_export_path(args.path)
     import_tensorflow(verbose=args.verbose)
     from keras_s2s.saved_model.check import check_export
 

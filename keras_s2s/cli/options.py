@@ -100,7 +100,8 @@ def add_data_options(parser, *, split_help: str | None = None):
                         "chapter (default bible-spa-eng, unless --data is given)")
     source.add_argument("--data", metavar="FILE.tsv", default=UNSET,
                         help="a tab-separated pairs file (.tsv or .tsv.gz) instead of a "
-                        "corpus; one pair in 20 (the 20th, 40th, ...) is its validation split")
+                        "corpus; one pair in 20 (the 20th, 40th, ...) is its validation split "
+                        "(default: none, the corpus)")
     group.add_argument("--source-column", type=int, default=UNSET,
                        help="0-based column of the source sentence in --data (default 0)")
     group.add_argument("--target-column", type=int, default=UNSET,
@@ -127,7 +128,7 @@ def add_data_options(parser, *, split_help: str | None = None):
 def add_model_option(parser, *, keras_only: bool = False):
     if keras_only:
         parser.add_argument("--model", required=True, metavar="FILE.keras",
-                            help="a .keras model file (required)")
+                            help="a .keras model file (required: no default)")
         return
     parser.add_argument("--model", default=DEFAULT_MODEL, metavar="PATH",
                         help="a .keras model file or an exported SavedModel directory "

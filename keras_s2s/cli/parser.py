@@ -197,7 +197,7 @@ def _add_export(commands):
     add_model_option(export, keras_only=True)
     export.add_argument("--output", required=True,
                         help="model base path, a directory, e.g. saved_models/spa_eng "
-                        "(required)")
+                        "(required: no default)")
     add_verbosity_options(export, progress=False)
     # keras_s2s.export's serving_default is beam search unless told otherwise.
     add_decoding_options(export, methods=("beam", "greedy"), default_method="beam",

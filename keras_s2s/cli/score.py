@@ -20,7 +20,6 @@ def run(args) -> int:
     model_path = checks.check_model_path(args.model)
     checks.check_data_options(args)
     pairs, description = datasets.selected_pairs(args)
-    note("score", f"scoring {description}")
     import_tensorflow(verbose=args.verbose)
     import keras_s2s
     from keras_s2s.saving import model_from
@@ -34,4 +33,5 @@ def run(args) -> int:
     for reference, (source, target), result in zip(references, pairs, results):
         sys.stdout.write(format_score(reference, source, target, result, args.format))
     sys.stdout.flush()
+    note("score", f"scored {description}")  # on stderr: stdout holds only the scores
     return 0

@@ -14,6 +14,7 @@ Example:
 
 from __future__ import annotations
 
+import os
 import queue
 import sys
 import threading
@@ -41,7 +42,7 @@ class LineReader:
 
     def _read(self, stream):
         try:
-            for number, raw in enumerate(iter(stream.readline, b""), start=1):
+            for number, raw in enumerate(_raw_lines(stream), start=1):
                 self._lines.put((number, raw))
         except (OSError, ValueError) as error:  # a closed or unreadable stdin
             self.error = error if isinstance(error, OSError) else OSError(str(error))
@@ -68,6 +69,27 @@ class LineReader:
             yield [(number, raw.rstrip(b"\n").removesuffix(b"\r")) for number, raw in chunk]
         if self.error is not None:
             raise self.error
+
+
+def _raw_lines(stream, block_size: int = 1 << 16):
+    """The stream's lines, ending included, from its file descriptor when it has
+    one: `os.read` holds no lock of the stream object, so a thread blocked in it
+    does not stop the interpreter from exiting (a thread blocked in
+    `sys.stdin.buffer.readline()` makes Python abort at exit: "could not
+    acquire lock for <_io.BufferedReader name='<stdin>'> at interpreter
+    shutdown")."""
+    try:
+        descriptor = stream.fileno()
+    except (OSError, AttributeError, ValueError):  # an in-memory stream (tests)
+        yield from iter(stream.readline, b"")
+        return
+    pending = b""
+    while block := os.read(descriptor, block_size):
+        lines = (pending + block).split(b"\n")
+        pending = lines.pop()
+        yield from (line + b"\n" for line in lines)
+    if pending:
+        yield pending
 
 
 def decode_line(raw: bytes, encoding: str) -> tuple[str | None, str | None]:
