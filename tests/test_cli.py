@@ -63,7 +63,7 @@ def test_evaluate_names_corpus_split_filter_pairs_and_decoding(trained, capsys):
 def _run_translate(argv, stdin, capsys, monkeypatch):
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(stdin.encode())))
     assert main(argv) == 0
-    return capsys.readouterr().out
+    return capsys.readouterr()
 
 
 def test_n_best_text_and_jsonl_match_python_order_and_scores(trained, capsys, monkeypatch):
@@ -73,11 +73,11 @@ def test_n_best_text_and_jsonl_match_python_order_and_scores(trained, capsys, mo
     expected = keras_s2s.translate(sources, model, **beam)
     options = ["--method", "beam", "--beam-width", "3", "--num-results", "2"]
     text = _run_translate(["translate", "--model", str(path), *options], "\n".join(sources),
-                          capsys, monkeypatch)
+                          capsys, monkeypatch).out
     assert text.splitlines() == ["\t".join(f"{t}\t{s:.4f}" for t, s in n_best)
                                  for n_best in expected]
     jsonl = _run_translate(["translate", "--model", str(path), "--format", "jsonl", *options],
-                           "\n".join(sources), capsys, monkeypatch)
+                           "\n".join(sources), capsys, monkeypatch).out
     records = [json.loads(line) for line in jsonl.splitlines()]
     assert [(r["line"], r["source"]) for r in records] == [(1, sources[0]), (2, sources[1])]
     assert [r["translations"] for r in records] == [[t for t, _ in n] for n in expected]
@@ -89,7 +89,7 @@ def test_tsv_has_a_header_and_one_row_per_result(trained, capsys, monkeypatch):
     model, _, path = trained
     expected = keras_s2s.translate(["uno dos", "tres cuatro"], model, with_scores=True)
     tsv = _run_translate(["translate", "--model", str(path), "--format", "tsv"],
-                         "uno dos\ntres cuatro\n", capsys, monkeypatch)
+                         "uno dos\ntres cuatro\n", capsys, monkeypatch).out
     assert tsv.splitlines() == ["line\trank\ttranslation\tscore"] + [
         f"{line}\t1\t{text}\t{score:.4f}" for line, (text, score) in enumerate(expected, 1)]
 
@@ -148,6 +148,28 @@ def test_english_to_spanish_columns_are_warned_about(tmp_path, capsys, monkeypat
             "--target-column 0.") in capsys.readouterr().err
 
 
+def test_validation_data_lets_a_small_file_train(tmp_path, capsys, monkeypatch):
+    pairs = synthetic_pairs(40, seed=9)
+    small = _write_pairs(tmp_path / "small.tsv", pairs.take(15))
+    validation = _write_pairs(tmp_path / "held_out.tsv", pairs.select(range(15, 40)))
+    _stop_before_training(monkeypatch)
+    with pytest.raises(Stop):
+        main(["train", "--data", str(small), "--validation-data", str(validation)])
+    overlap = len(set(pairs.select(range(15, 40))) & set(pairs.take(15)))
+    assert f"small.tsv: 15 train, {25 - overlap} validation pairs" in capsys.readouterr().out
+
+
+def test_input_in_the_target_language_is_warned_about_once(trained, capsys, monkeypatch):
+    _, _, path = trained
+    captured = _run_translate(["translate", "--model", str(path), "--chunk-lines", "1"],
+                              "one two\nthree four\n", capsys, monkeypatch)
+    assert len(captured.out.splitlines()) == 2
+    warnings = captured.err.strip().splitlines()  # checked on the first chunk only
+    assert warnings == ["keras-s2s translate: warning: 0% of the input's words are in the "
+                        "model's source vocabulary but 100% in its target vocabulary: is the "
+                        "input in the target language (source and target swapped)?"]
+
+
 def test_batching_options_reach_train(pairs_file, tmp_path, monkeypatch):
     seen = {}
 
@@ -160,7 +182,8 @@ def test_batching_options_reach_train(pairs_file, tmp_path, monkeypatch):
         main(["train", "--data", str(pairs_file), "--embedding-dim", "8", "--hidden-dim", "8",
               "--batching", "sorted", "--batch-tokens", "48",
               "--output", str(tmp_path / "x.keras")])
-    assert seen == {"batching": "sorted", "batch_tokens": 48}  # nothing unset is passed on
+    # Nothing unset is passed on; a log (not a terminal) gets one line per epoch.
+    assert seen == {"batching": "sorted", "batch_tokens": 48, "verbose": 2}
 
 
 def test_bad_model_option_value_is_reported(tmp_path, pairs_file, capsys):

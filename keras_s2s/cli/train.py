@@ -9,6 +9,7 @@ filters. Options left unset are not passed on (the library's defaults hold).
 from __future__ import annotations
 
 import os
+import sys
 import time
 
 from keras_s2s.cli import checks, datasets
@@ -57,7 +58,10 @@ def run(args) -> int:
               f"{len(model.source_vocabulary)} source / {len(model.target_vocabulary)} "
               "target tokens.", flush=True)
         started = time.monotonic()
-        keras_s2s.train(model, train_pairs, validation_pairs, **_given(args, TRAINING_OPTIONS))
+        # A progress bar for a terminal; one line per epoch for a log file or a pipe.
+        verbose = 1 if sys.stdout.isatty() else 2
+        keras_s2s.train(model, train_pairs, validation_pairs, verbose=verbose,
+                        **_given(args, TRAINING_OPTIONS))
     print(f"Trained in {time.monotonic() - started:.0f} s.")
     if not is_chief(strategy):
         task_type, task_id = worker_task(strategy)

@@ -57,6 +57,8 @@ def _chunks(args):
         yield [(number, text.encode("utf-8", "surrogateescape"))
                for number, text in enumerate(args.texts, start=1)]
         return
+    if sys.stdin.isatty():
+        note("translate", "one sentence per line; Ctrl-D ends, Ctrl-C stops.")
     yield from LineReader(sys.stdin.buffer).chunks(max_lines=args.chunk_lines)
 
 
