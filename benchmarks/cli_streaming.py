@@ -145,6 +145,20 @@ def in_process(model: str, input_path, options: dict, rounds: int, chunk_lines: 
     return results
 
 
+def padded_tokens(texts, chunk_lines: int) -> dict[str, int]:
+    """Source tokens `translate` pads its batches to (a proxy for the work),
+    for one call on everything and for one call per chunk of `chunk_lines`."""
+    from keras_s2s.translation import _TOKEN, length_sorted_chunks
+
+    def padded(part):
+        lengths = [len(_TOKEN.findall(text)) + 1 for text in part]
+        return sum(len(batch) * max(lengths[i] for i in batch)
+                   for batch in length_sorted_chunks(part))
+
+    chunks = [texts[start:start + chunk_lines] for start in range(0, len(texts), chunk_lines)]
+    return {"read everything": padded(texts), "streamed": sum(map(padded, chunks))}
+
+
 def _sentences(count: int) -> list[str]:
     from keras_s2s.data import load_corpus
 
@@ -159,7 +173,7 @@ def main():
     parser.add_argument("--lines", type=int, default=2000)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--error-runs", type=int, default=5)
-    parser.add_argument("--chunk-lines", type=int, default=256)
+    parser.add_argument("--chunk-lines", type=int, default=1024)
     parser.add_argument("--method", default="greedy")
     parser.add_argument("--min-length", type=int, default=None)
     parser.add_argument("--replace-unknown", choices=["yes", "no"], default=None)
@@ -184,6 +198,13 @@ def main():
                                       args.chunk_lines), len(sentences))
         _report_in_process(in_process(args.model, input_path, options, args.rounds,
                                       args.chunk_lines), len(sentences))
+    print("\nSource tokens of the padded batches (translate sorts each call's input by "
+          "length; a chunk is one call):")
+    for chunk_lines in sorted({256, 512, args.chunk_lines}):
+        padded = padded_tokens(sentences, chunk_lines)
+        extra = padded["streamed"] / padded["read everything"] - 1
+        print(f"  chunks of {chunk_lines:,} lines: {padded['streamed']:,}, read everything: "
+              f"{padded['read everything']:,} (+{extra:.1%})")
 
 
 def _report_processes(results, same: bool, count: int):

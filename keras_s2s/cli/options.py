@@ -102,26 +102,27 @@ def add_data_options(parser, *, split_help: str | None = None):
                         help="a tab-separated pairs file (.tsv or .tsv.gz) instead of a "
                         "corpus; one pair in 20 (the 20th, 40th, ...) is its validation split "
                         "(default: none, the corpus)")
-    group.add_argument("--source-column", type=int, default=UNSET,
+    group.add_argument("--source-column", type=int, default=UNSET, metavar="N",
                        help="0-based column of the source sentence in --data (default 0)")
-    group.add_argument("--target-column", type=int, default=UNSET,
+    group.add_argument("--target-column", type=int, default=UNSET, metavar="N",
                        help="0-based column of the target sentence in --data (default 1)")
     group.add_argument("--encoding", default=UNSET,
                        help="text encoding of --data, e.g. latin-1 (default utf-8)")
     group.add_argument("--skip-header", action="store_true", default=UNSET,
                        help="the first line of --data names the columns: skip it "
                        "(default: off; a first line like 'source<TAB>target' is warned about)")
-    group.add_argument("--max-words", type=positive_integer, default=None,
+    group.add_argument("--max-words", type=positive_integer, default=None, metavar="N",
                        help="keep pairs with at most this many words per side "
                        "(default: no limit)")
-    group.add_argument("--max-characters", type=positive_integer,
+    group.add_argument("--max-characters", type=positive_integer, metavar="N",
                        default=MAX_PAIR_CHARACTERS,
                        help="skip (and count) pairs with a side longer than this; longer "
                        "'sentences' are usually a missing line break "
                        f"(default {MAX_PAIR_CHARACTERS})")
     if split_help is not None:
         group.add_argument("--split", choices=["train", "validation", "test", "all"],
-                           default=None, help=split_help)
+                           default=None, help=split_help + "; pairs also in train are "
+                           "left out of validation and test, as training does")
     return group
 
 
