@@ -14,7 +14,8 @@ import time
 
 import pytest
 
-from keras_s2s.cli.output import LineSink, interrupts_deferred
+from keras_s2s.cli.interrupts import interrupts_deferred
+from keras_s2s.cli.output import LineSink
 from keras_s2s.cli.streaming import LineReader, Progress
 
 TIMEOUT = 120  # seconds; TensorFlow's import and the first trace dominate

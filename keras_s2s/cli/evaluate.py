@@ -23,13 +23,12 @@ def run(args) -> int:
     checks.check_data_options(args)
     pairs, description = datasets.selected_pairs(args)
     import_tensorflow(verbose=args.verbose)
-    from keras_s2s.cli.translate import model_vocabularies
+    from keras_s2s.cli.models import load_model, model_vocabularies
     from keras_s2s.data.sanity import input_language_warning
     from keras_s2s.evaluation import score_translations
-    from keras_s2s.saving import model_from
     from keras_s2s.translation import translate
 
-    model = model_from(str(model_path))
+    model = load_model(model_path)
     vocabularies = model_vocabularies(model)
     if vocabularies is not None:
         message = input_language_warning(pairs.sources[:500], *vocabularies)

@@ -23,9 +23,9 @@ import contextlib
 import json
 import os
 import pathlib
-import signal
 import sys
-import threading
+
+from keras_s2s.cli.interrupts import interrupts_deferred
 
 TRANSLATION_TSV_HEADER = "line\trank\ttranslation\tscore\n"
 SCORE_TSV_HEADER = "reference\tlog_prob\tscore\tsource\ttarget\n"
@@ -80,23 +80,6 @@ def format_score(reference: str, source: str, target: str, pair_score, form: str
         return (f"{_field(reference)}\t{pair_score.log_prob:.4f}\t{pair_score.score:.4f}\t"
                 f"{_field(source)}\t{_field(target)}\n")
     return f"{pair_score.log_prob:.4f}\t{pair_score.score:.4f}\n"
-
-
-@contextlib.contextmanager
-def interrupts_deferred():
-    """Ctrl-C during the block takes effect at its end, so a write is never cut
-    in half (outside the main thread, where signals cannot be caught: as is)."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    received = []
-    previous = signal.signal(signal.SIGINT, lambda number, frame: received.append(number))
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
-    if received:
-        raise KeyboardInterrupt
 
 
 class LineSink:

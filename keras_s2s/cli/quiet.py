@@ -24,6 +24,8 @@ import sys
 import tempfile
 import warnings
 
+from keras_s2s.cli.interrupts import interrupts_deferred
+
 # Modules whose warnings are noise for someone running the command.
 _NOISY_MODULES = r"(keras|tensorflow|tensorflow_text|absl|google\.protobuf|h5py)(\.|$)"
 
@@ -63,7 +65,8 @@ def import_tensorflow(*, verbose: bool):
     """Imports TensorFlow, tensorflow_text and Keras without their load-time
     log lines (shown with `verbose`), and sets their Python loggers."""
     if "tensorflow" not in sys.modules:
-        with _stderr_descriptor_captured(replay=verbose):
+        # Ctrl-C inside TensorFlow's loading would surface as a RuntimeError.
+        with interrupts_deferred(), _stderr_descriptor_captured(replay=verbose):
             import keras  # noqa: F401
             import tensorflow  # noqa: F401
             import tensorflow_text  # noqa: F401

@@ -22,11 +22,11 @@ def run(args) -> int:
     pairs, description = datasets.selected_pairs(args)
     import_tensorflow(verbose=args.verbose)
     import keras_s2s
-    from keras_s2s.saving import model_from
+    from keras_s2s.cli.models import load_model
 
     options = {"length_penalty": args.length_penalty} if hasattr(args, "length_penalty") else {}
     results = keras_s2s.score(list(pairs.sources), list(pairs.targets),
-                              model_from(str(model_path)), **options)
+                              load_model(model_path), **options)
     if args.format == "tsv":
         sys.stdout.write(SCORE_TSV_HEADER)
     references = pairs.references or [str(index) for index in range(1, len(pairs) + 1)]

@@ -9,10 +9,12 @@ is answered at once, and Ctrl-C keeps every line already written.
 
 from __future__ import annotations
 
+import codecs
 import sys
 
 from keras_s2s.cli import checks
 from keras_s2s.cli.messages import INTERRUPTED, note, warn
+from keras_s2s.cli.models import load_model, model_vocabularies
 from keras_s2s.cli.output import TRANSLATION_TSV_HEADER, LineSink, format_translation
 from keras_s2s.cli.quiet import import_tensorflow
 from keras_s2s.cli.streaming import LineReader, Progress, decode_line
@@ -23,12 +25,10 @@ def run(args) -> int:
     settings = checks.decoding_settings(args)
     if args.output is not None:
         checks.check_output_file(args.output, "--output")
-    "".encode(args.encoding)  # an unknown --encoding is a LookupError now, not mid-stream
+    codecs.lookup(args.encoding)  # an unknown --encoding is a LookupError now, not mid-stream
     import_tensorflow(verbose=args.verbose)
-    from keras_s2s.saving import model_from
-
     # Loaded once: a SavedModel base path stays on the version it had at the start.
-    model = model_from(str(model_path))
+    model = load_model(model_path)
     sink = LineSink(args.output)
     progress = Progress(enabled=not args.quiet and not args.texts and not sys.stdin.isatty())
     try:
@@ -110,12 +110,3 @@ def _warn_about_input_language(model, texts):
         if message is not None:
             warn("translate", message)
 
-
-def model_vocabularies(model):
-    """`(source tokens, target tokens)` of a Keras model or an export, or None."""
-    if hasattr(model, "source_vocabulary"):
-        return model.source_vocabulary, model.target_vocabulary
-    config = getattr(getattr(model, "info", None), "config", None) or {}
-    if "source_vocabulary" in config and "target_vocabulary" in config:
-        return config["source_vocabulary"], config["target_vocabulary"]
-    return None
