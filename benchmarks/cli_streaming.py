@@ -95,15 +95,26 @@ def _flags(options: dict) -> list[str]:
     return flags
 
 
+def _in_turn(pairs, round_number: int):
+    """`pairs` in order in even rounds, reversed in odd ones (A B, B A, ...), so
+    a machine getting busier or quieter during a round favours neither."""
+    return pairs if round_number % 2 == 0 else pairs[::-1]
+
+
+def _paired_ratio(streamed, read_everything) -> float:
+    """The median over rounds of streamed / read everything in the same round."""
+    return statistics.median(a / b for a, b in zip(streamed, read_everything))
+
+
 def throughput(model: str, input_path, options: dict, rounds: int, chunk_lines: int):
     streamed_command = [sys.executable, "-m", "keras_s2s.cli", "translate", "--model", model,
                         "--quiet", "--chunk-lines", str(chunk_lines), *_flags(options)]
     batch_command = [sys.executable, "-c", READ_EVERYTHING, model, json.dumps(options)]
     results = {"streamed": [], "read everything": []}
     outputs = {}
-    for _ in range(rounds):  # interleaved, so both see the same machine load
-        for name, command in (("streamed", streamed_command),
-                              ("read everything", batch_command)):
+    commands = [("streamed", streamed_command), ("read everything", batch_command)]
+    for round_number in range(rounds):  # interleaved, so both see the same machine load
+        for name, command in _in_turn(commands, round_number):
             total, first, outputs[name] = _timed(command, input_path)
             results[name].append((total, first))
     same = outputs["streamed"] == outputs["read everything"]
@@ -133,8 +144,9 @@ def in_process(model: str, input_path, options: dict, rounds: int, chunk_lines: 
     saved_stdin, saved_stdout = os.dup(0), sys.stdout
     try:
         with open(os.devnull, "w") as sys.stdout:
+            runs = [("streamed", streamed), ("read everything", read_everything)]
             for round_number in range(rounds + 1):  # round 0 warms both up (tracing)
-                for name, run in (("streamed", streamed), ("read everything", read_everything)):
+                for name, run in _in_turn(runs, round_number):
                     started = time.perf_counter()
                     run()
                     if round_number:
@@ -171,7 +183,9 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--model", default="saved_models/spa_eng")
     parser.add_argument("--lines", type=int, default=2000)
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=3, help="rounds of whole processes")
+    parser.add_argument("--warm-rounds", type=int, default=7,
+                        help="rounds in one process, after a warm-up round")
     parser.add_argument("--error-runs", type=int, default=5)
     parser.add_argument("--chunk-lines", type=int, default=1024)
     parser.add_argument("--method", default="greedy")
@@ -193,10 +207,10 @@ def main():
         sentences = _sentences(args.lines)
         input_path.write_text("".join(s + "\n" for s in sentences), encoding="utf-8")
         print(f"\n{len(sentences):,} stdin lines, {args.model}, {' '.join(_flags(options))}, "
-              f"{args.rounds} interleaved rounds.")
+              f"--chunk-lines {args.chunk_lines}; rounds alternate which path goes first.")
         _report_processes(*throughput(args.model, input_path, options, args.rounds,
                                       args.chunk_lines), len(sentences))
-        _report_in_process(in_process(args.model, input_path, options, args.rounds,
+        _report_in_process(in_process(args.model, input_path, options, args.warm_rounds,
                                       args.chunk_lines), len(sentences))
     print("\nSource tokens of the padded batches (translate sorts each call's input by "
           "length; a chunk is one call):")
@@ -208,7 +222,8 @@ def main():
 
 
 def _report_processes(results, same: bool, count: int):
-    print("\nWhole processes (start-up, TensorFlow import and model loading included):")
+    print(f"\nWhole processes (start-up, TensorFlow import and model loading included), "
+          f"{len(next(iter(results.values())))} rounds:")
     print("| path | best s | median s | first line after (median s) | lines/s (best) |")
     print("| --- | --- | --- | --- | --- |")
     for name, runs in results.items():
@@ -216,21 +231,22 @@ def _report_processes(results, same: bool, count: int):
         firsts = statistics.median(first for _, first in runs)
         print(f"| {name} | {min(totals):.1f} | {statistics.median(totals):.1f} | "
               f"{firsts:.1f} | {count / min(totals):.0f} |")
-    ratio = (statistics.median(t for t, _ in results["streamed"])
-             / statistics.median(t for t, _ in results["read everything"]))
-    print(f"streamed / read everything (median): {ratio:.2f}x; same translations: {same}")
+    ratio = _paired_ratio([t for t, _ in results["streamed"]],
+                          [t for t, _ in results["read everything"]])
+    print(f"streamed / read everything (median of the rounds' ratios): {ratio:.2f}x; "
+          f"same translations: {same}")
 
 
 def _report_in_process(results, count: int):
-    print("\nThe translating alone (one process, after a warm-up run of each):")
+    print(f"\nThe translating alone (one process, after a warm-up run of each), "
+          f"{len(next(iter(results.values())))} rounds:")
     print("| path | best s | median s | lines/s (best) |")
     print("| --- | --- | --- | --- |")
     for name, times in results.items():
         print(f"| {name} | {min(times):.1f} | {statistics.median(times):.1f} | "
               f"{count / min(times):.0f} |")
-    ratio = statistics.median(results["streamed"]) / statistics.median(
-        results["read everything"])
-    print(f"streamed / read everything (median): {ratio:.2f}x")
+    ratio = _paired_ratio(results["streamed"], results["read everything"])
+    print(f"streamed / read everything (median of the rounds' ratios): {ratio:.2f}x")
 
 if __name__ == "__main__":
     main()
