@@ -38,7 +38,7 @@ __all__ = ["ARCHITECTURES", "COMMANDS", "MIXED_PRECISION_POLICIES", "STRATEGIES"
 
 def main(argv=None) -> int:
     """Runs one command; returns its exit code (0, 1 for a failed check-export,
-    2 for an error, 130 after Ctrl-C).
+    2 for an error, 130 after Ctrl-C, 141 when stdout's reader went away).
 
     Example:
         >>> main(["translate", "--model", "runs/demo.keras", "¿Dónde está?"])
@@ -58,9 +58,10 @@ def main(argv=None) -> int:
         return messages.error(args.command, str(error))
     except BrokenPipeError:
         # The reader (`| head`) stopped reading: nothing more to say, and the
-        # flush at exit must not complain about it either.
+        # flush at exit must not complain about it either. The exit code is a
+        # shell's for a process killed by SIGPIPE: the work did not finish.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 0
+        return messages.BROKEN_PIPE
     except messages.EXPECTED_ERRORS as error:
         if args.verbose:
             raise

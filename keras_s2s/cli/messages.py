@@ -17,9 +17,11 @@ import sys
 from keras_s2s.data.errors import DataFormatError
 from keras_s2s.decoding.settings import field_names
 
-# Exit codes: 2 for every usage or data error (as argparse does), 130 after Ctrl-C.
+# Exit codes: 2 for every usage or data error (as argparse does), 130 after
+# Ctrl-C and 141 for a closed stdout (a shell's codes for SIGINT and SIGPIPE).
 USAGE_ERROR = 2
 INTERRUPTED = 130
+BROKEN_PIPE = 141
 
 # What a command may hit because of its input, rather than because of a bug.
 # (DataFormatError and UnicodeDecodeError are ValueErrors; FileExistsError and
