@@ -52,9 +52,10 @@ def _read_file(path, args, option: str, splits_warnings: list):
                           skip_header=getattr(args, "skip_header", False), verbose=False)
     header = None if getattr(args, "skip_header", False) else data.header_row(pairs)
     if header is not None:
+        line = pairs.references[0].rsplit(":", 1)[-1]  # after any blank lines
         splits_warnings.append(
-            f"{path}:1 looks like a header ({header[0]!r} / {header[1]!r}) and is read as a "
-            "pair; give --skip-header to skip it.")
+            f"{path}:{line} looks like a header ({header[0]!r} / {header[1]!r}) and is read "
+            "as a pair; give --skip-header to skip it.")
     if data.looks_english_to_spanish(pairs):
         columns = (getattr(args, "source_column", 0), getattr(args, "target_column", 1))
         splits_warnings.append(
