@@ -149,7 +149,8 @@ def _progress_bar(count, verbose):
 
 def translate(texts, model=None, *, prefix=None, decoding: DecodingSettings | None = None,
               return_attention: bool = False, verbose: int = 0,
-              batch_tokens: int = BATCH_TOKENS, **decoding_options):
+              batch_tokens: int = BATCH_TOKENS, with_scores: bool = False,
+              **decoding_options):
     """Translates a sentence or a list of sentences.
 
     Args:
@@ -181,6 +182,8 @@ def translate(texts, model=None, *, prefix=None, decoding: DecodingSettings | No
             the target × source attention weights, for `keras_s2s.plot_attention`)
             instead of a string. Needs a model with attention (not a
             SavedModel), greedy or beam search and `num_results=1`.
+        with_scores: with `num_results=1`, return a `(translation, score)`
+            pair per input instead of a string (the score as in n-best lists).
 
     Returns:
         The same shape as `texts`: a string, or a list of strings. With
@@ -201,8 +204,8 @@ def translate(texts, model=None, *, prefix=None, decoding: DecodingSettings | No
     texts, single = _check_texts(texts)
     model = model_from(model if model is not None else _default_model_path())
     if return_attention:
-        if prefix is not None:
-            raise ValueError("return_attention=True does not take a prefix.")
+        if prefix is not None or with_scores:
+            raise ValueError("return_attention=True takes neither a prefix nor with_scores.")
         return _translate_with_attention(texts, single, model, settings)
     prefixes = _check_prefixes(prefix, texts, single, model, settings)
     if isinstance(model, SavedModelTranslator):
@@ -220,7 +223,9 @@ def translate(texts, model=None, *, prefix=None, decoding: DecodingSettings | No
         if progress is not None:
             progress.add(len(chunk))
         for row, index in enumerate(chunk):
-            if settings.num_results == 1:
+            if settings.num_results == 1 and with_scores:
+                results[index] = (translations[row].decode("utf-8"), float(scores[row]))
+            elif settings.num_results == 1:
                 results[index] = translations[row].decode("utf-8")
             else:
                 results[index] = [

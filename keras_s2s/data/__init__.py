@@ -20,21 +20,34 @@ from keras_s2s.data.corpus import (
 )
 from keras_s2s.data.errors import DataFormatError
 from keras_s2s.data.pairs import SentencePairs
-from keras_s2s.data.splitting import split_pairs
+from keras_s2s.data.sanity import (
+    MAX_PAIR_CHARACTERS,
+    drop_long_pairs,
+    header_row,
+    input_language_warning,
+    looks_english_to_spanish,
+)
+from keras_s2s.data.splitting import drop_training_overlap, split_pairs
 from keras_s2s.data.synthetic import synthetic_pairs
 from keras_s2s.data.tsv import load_tsv
 
 __all__ = [
     "CORPORA",
+    "MAX_PAIR_CHARACTERS",
     "CorpusSplits",
     "DataFormatError",
     "SentencePairs",
     "corpus_path",
     "corpus_readme",
     "download_anki_pairs",
+    "drop_long_pairs",
+    "drop_training_overlap",
+    "header_row",
+    "input_language_warning",
     "load_anki",
     "load_corpus",
     "load_tsv",
+    "looks_english_to_spanish",
     "split_pairs",
     "synthetic_pairs",
 ]

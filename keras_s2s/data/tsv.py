@@ -32,6 +32,7 @@ def load_tsv(
     encoding: str = "utf-8",
     verbose: bool = True,
     reference_column: int | None = None,
+    skip_header: bool = False,
 ) -> SentencePairs:
     """Reads sentence pairs from a tab-separated file.
 
@@ -55,6 +56,9 @@ def load_tsv(
         reference_column: a column that names each pair (such as a verse
             "Gen 1:1"); by default, and where that field is empty, a pair's
             reference is `"<file name>:<line>"`.
+        skip_header: the first non-blank line names the columns (such as
+            `source<TAB>target`): skip it. `keras_s2s.data.sanity.header_row`
+            says whether a first pair looks like one.
 
     Returns:
         `SentencePairs` in file order, with references.
@@ -84,13 +88,17 @@ def load_tsv(
         raise DataFormatError(f"{path}: no sentence pairs: the file is empty.")
     sources, targets, references = [], [], []
     blank_lines = empty_sentence_lines = 0
+    header_line = next((number for number, line in enumerate(lines, start=1)
+                        if line.strip()), None) if skip_header else None
     for line_number, line in enumerate(lines, start=1):
         if not line.strip():
             blank_lines += 1
             continue
         fields = line.split("\t")
+        if line_number == header_line:
+            continue
         if len(fields) < needed:
-            raise DataFormatError(_too_few_columns(path, line_number, len(fields), columns))
+            raise _too_few_columns_error(path, line_number, len(fields), columns)
         source = fields[source_column].strip()
         target = fields[target_column].strip()
         if not source or not target:
@@ -110,7 +118,7 @@ def load_tsv(
     pairs = SentencePairs(sources=sources, targets=targets, references=references)
     report = f"Read {len(pairs):,} pairs from {path.name}; " + _skipped(
         blank_lines, empty_sentence_lines
-    )
+    ) + ("; skipped the header line" if skip_header else "")
     if max_words is not None:
         pairs = pairs.filter_by_length(max_words)
         report += f"; kept {len(pairs):,} with at most {max_words} words per side"
@@ -154,10 +162,12 @@ def _read_lines(path: pathlib.Path, encoding: str) -> list[str]:
         before = raw[: error.start].decode(encoding, errors="replace")
         line_number = len(_LINE_BREAK.split(before))
         bad_bytes = error.object[error.start : error.end]
+        problem = (f"{path}:{line_number}: not valid {encoding} (bytes {bad_bytes!r}). "
+                   f"Re-save the file as {encoding}, or ")
         raise DataFormatError(
-            f"{path}:{line_number}: not valid {encoding} (bytes {bad_bytes!r}). "
-            f"Re-save the file as {encoding}, or pass the encoding it was written in "
-            "(for example encoding='latin-1')."
+            problem + "pass the encoding it was written in (for example encoding='latin-1').",
+            command_line_message=problem + "give the encoding it was written in (for "
+            "example --encoding latin-1).",
         ) from None
     text = text.removeprefix("\ufeff")  # a byte-order mark is not part of the first sentence
     lines = _LINE_BREAK.split(text)
@@ -167,15 +177,28 @@ def _read_lines(path: pathlib.Path, encoding: str) -> list[str]:
     return lines
 
 
-def _too_few_columns(path, line_number: int, found: int, columns: dict[str, int]) -> str:
+def _too_few_columns_error(path, line_number: int, found: int, columns: dict[str, int]):
+    return DataFormatError(
+        _too_few_columns(path, line_number, found, columns, flags=False),
+        command_line_message=_too_few_columns(path, line_number, found, columns, flags=True))
+
+
+def _too_few_columns(path, line_number: int, found: int, columns: dict[str, int], *,
+                     flags: bool) -> str:
+    """The message, naming the columns as arguments (`source_column=0`) or, for
+    the command line, as options (`--source-column 0`)."""
     needed = max(columns.values()) + 1
-    named = [f"{name}={column}" for name, column in columns.items()]
+    if flags:
+        named = [f"--{name.replace('_', '-')} {column}" for name, column in columns.items()]
+        choose = "--source-column, --target-column"
+    else:
+        named = [f"{name}={column}" for name, column in columns.items()]
+        choose = "source_column=, target_column="
     asked = ", ".join(named[:-1]) + " and " + named[-1]
     plural = "" if found == 1 else "s"
     return (
         f"{path}:{line_number}: line has {found} column{plural}, but {asked} need at least "
-        f"{needed}. Separate the columns with tabs, or choose other columns "
-        "(--source-column / --target-column on the command line)."
+        f"{needed}. Separate the columns with tabs, or choose other columns ({choose})."
     )
 
 
