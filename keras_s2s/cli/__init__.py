@@ -29,8 +29,7 @@ COMMANDS = {
     "score": ("keras_s2s.cli.score", "run"),
     "export": ("keras_s2s.cli.export", "run_export"),
     "check-export": ("keras_s2s.cli.export", "run_check_export"),
-    # "average": ("keras_s2s.cli.average", "run") once checkpoint averaging is merged
-    # (its parser goes in parser.build_parser).
+    "average": ("keras_s2s.cli.average", "run"),
 }
 
 __all__ = ["ARCHITECTURES", "COMMANDS", "MIXED_PRECISION_POLICIES", "STRATEGIES", "main"]

@@ -16,6 +16,7 @@ import sys
 
 from keras_s2s.data.errors import DataFormatError
 from keras_s2s.decoding.settings import field_names
+from keras_s2s.training_settings import field_help as training_field_help
 
 # Exit codes: 2 for every usage or data error (as argparse does), 130 after
 # Ctrl-C and 141 for a closed stdout (a shell's codes for SIGINT and SIGPIPE).
@@ -42,7 +43,11 @@ def flag(name: str) -> str:
     return "--" + name.replace("_", "-")
 
 
-_DECODING_ASSIGNMENT = re.compile(rf"\b({'|'.join(field_names())})=('[^']*'|[^\s,:;)]+)")
+# A decoding or training setting named as a Python argument ("beam_width=8",
+# "label_smoothing must be ...") becomes the option that sets it.
+_SETTING_NAMES = (*field_names(), *training_field_help())
+_DECODING_ASSIGNMENT = re.compile(rf"\b({'|'.join(_SETTING_NAMES)})=('[^']*'|[^\s,:;)]+)")
+_SETTING_MUST = re.compile(rf"\b({'|'.join(_SETTING_NAMES)})(?= (must|needs|has no|>=) )")
 _WORDING = (("Leave it out, or choose that method.", "Leave it out, or give that --method."),)
 
 
@@ -60,6 +65,7 @@ def for_command_line(error: BaseException) -> str:
     # A decoding option named as a Python argument becomes the option that sets it.
     message = _DECODING_ASSIGNMENT.sub(
         lambda match: f"{flag(match[1])} {match[2].strip(chr(39))}", message)
+    message = _SETTING_MUST.sub(lambda match: flag(match[1]), message)
     for python, command_line in _WORDING:
         message = message.replace(python, command_line)
     return " ".join(message.split())  # one line, whatever the library wrote

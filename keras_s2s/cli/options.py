@@ -91,6 +91,24 @@ def add_decoding_options(parser, *, methods=METHODS, default_method="greedy", sk
         group.add_argument("--" + name.replace("_", "-"), **options)
 
 
+def add_training_options(parser):
+    """One option per `TrainingSettings` field, with its help and default."""
+    from keras_s2s.training_settings import BATCHINGS, MONITORS, SCHEDULES, field_help
+
+    choices = {"batching": BATCHINGS, "learning_rate_schedule": SCHEDULES,
+               "monitor": tuple(MONITORS)}
+    group = parser.add_argument_group("training (the fields of "
+                                      "keras_s2s.training_settings.TrainingSettings)")
+    for name, (default, text, kind) in field_help().items():
+        options = dict(type=boolean if kind is bool else kind, default=UNSET,
+                       metavar=_METAVARS.get(kind, "VALUE"),
+                       help=f"{text} (default {'none' if default is None else default})")
+        if name in choices:
+            options.update(choices=list(choices[name]), type=str,
+                           metavar="{" + ",".join(choices[name]) + "}")
+        group.add_argument("--" + name.replace("_", "-"), **options)
+
+
 def add_data_options(parser, *, split_help: str | None = None):
     """--corpus or --data (not both), how to read --data, and the filters."""
     group = parser.add_argument_group("data")

@@ -15,7 +15,9 @@ from keras_s2s.cli.options import (
     add_data_options,
     add_decoding_options,
     add_model_option,
+    add_training_options,
     add_verbosity_options,
+    boolean,
     default_of,
     positive_integer,
 )
@@ -41,8 +43,7 @@ def build_parser() -> OneLineParser:
     _add_score(commands)
     _add_export(commands)
     _add_check_export(commands)
-    # `keras-s2s average` (checkpoint averaging) is added here, as _add_average,
-    # and in keras_s2s.cli.COMMANDS, once its library function is merged.
+    _add_average(commands)
     parser.commands = commands.choices  # command name -> its parser, for errors
     return parser
 
@@ -86,6 +87,7 @@ def _add_train(commands):
         ("--num-heads", int, "attention heads (transformer only)"),
         ("--intermediate-dim", int, "feed-forward width (transformer only)"),
         ("--dropout", float, "dropout rate"),
+        ("--tie-embeddings", boolean, "yes: the output softmax shares the target embedding"),
     ):
         model.add_argument(flag, type=kind, default=UNSET,
                            help=f"{text} ({_model_default(flag[2:].replace('-', '_'))})")
@@ -99,25 +101,8 @@ def _add_train(commands):
 
 
 def _add_fit_options(train):
-    fit = train.add_argument_group("training")
-    for flag, kind, text in (
-        ("--epochs", positive_integer, "maximum epochs (early stopping may end sooner)"),
-        ("--batch-size", positive_integer,
-         "sentences per step, over all replicas (the global batch)"),
-        ("--learning-rate", float, "Adam learning rate"),
-        ("--time-budget-seconds", float,
-         "wall-clock budget; no epoch starts that would end past it"),
-        ("--seed", int, "random seed"),
-    ):
-        fit.add_argument(flag, type=kind, default=UNSET,
-                         help=f"{text} ({default_of(*TRAIN, flag[2:].replace('-', '_'))})")
-    fit.add_argument("--batching", choices=["buckets", "sorted"], default=UNSET,
-                     help="how pairs of similar length are batched: buckets (tf.data length "
-                     "buckets) or sorted (sorted by length every epoch, ~99%% real tokens; "
-                     f"faster for large RNNs) ({default_of(*TRAIN, 'batching')})")
-    fit.add_argument("--batch-tokens", type=positive_integer, default=UNSET,
-                     help="with --batching sorted: each batch as many pairs as fit in this "
-                     "many target tokens, instead of --batch-size pairs (default: off)")
+    add_training_options(train)
+    fit = train.add_argument_group("run")
     fit.add_argument("--output", default="model.keras",
                      help="where to save, ending in .keras (default model.keras)")
     fit.add_argument("--backup-dir", default=UNSET,
@@ -215,3 +200,15 @@ def _add_check_export(commands):
     check.add_argument("path", help="a model base path (its highest version) or a version "
                        "directory")
     add_verbosity_options(check, progress=False)
+
+
+def _add_average(commands):
+    average = commands.add_parser(
+        "average", help="average the weights of several checkpoints into one model",
+        description="The mean of every weight over the given .keras files (same "
+        "architecture and vocabularies, e.g. the last epochs of one run), saved as one "
+        "model: usually better than any single one of them.")
+    average.add_argument("models", nargs="+", metavar="MODEL.keras",
+                         help="the checkpoints to average")
+    average.add_argument("--output", required=True, help="where to save, ending in .keras")
+    add_verbosity_options(average, progress=False)

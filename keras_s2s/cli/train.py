@@ -18,13 +18,18 @@ from keras_s2s.cli.quiet import import_tensorflow
 
 MODEL_OPTIONS = ("architecture", "tokenization", "attention", "embedding_dim", "hidden_dim",
                  "num_layers", "dropout", "source_vocabulary_size", "target_vocabulary_size",
-                 "num_heads", "intermediate_dim")
-TRAINING_OPTIONS = ("epochs", "batch_size", "batching", "batch_tokens", "learning_rate",
-                    "time_budget_seconds", "seed", "backup_dir")
+                 "num_heads", "intermediate_dim", "tie_embeddings")
 
 
 def _given(args, names) -> dict:
     return {name: getattr(args, name) for name in names if hasattr(args, name)}
+
+
+def training_settings(args):
+    """The `TrainingSettings` the options ask for (a ValueError names a bad one)."""
+    from keras_s2s.training_settings import TrainingSettings, field_help
+
+    return TrainingSettings.from_options(**_given(args, field_help()))
 
 
 def _check(args) -> datasets.Splits:
@@ -32,6 +37,7 @@ def _check(args) -> datasets.Splits:
     checks.check_data_options(args)
     if hasattr(args, "batch_tokens") and getattr(args, "batching", "buckets") != "sorted":
         raise CommandLineError("--batch-tokens applies to --batching sorted only.")
+    training_settings(args)  # every training option checked before TensorFlow loads
     splits = datasets.training_splits(args)
     for message in splits.warnings:
         warn("train", message)
@@ -52,7 +58,8 @@ def run(args) -> int:
     # The model, its optimizer and metrics are all made under the strategy and policy.
     with training_scope(args.strategy, mixed_precision=args.mixed_precision) as strategy:
         # Seed before the weights are created, so a run is reproducible end to end.
-        keras.utils.set_random_seed(getattr(args, "seed", 0))
+        settings = training_settings(args)
+        keras.utils.set_random_seed(settings.seed)
         model = keras_s2s.build_model(train_pairs, **_given(args, MODEL_OPTIONS))
         print(f"Model: {model.count_params():,} parameters, vocabularies "
               f"{len(model.source_vocabulary)} source / {len(model.target_vocabulary)} "
@@ -61,7 +68,7 @@ def run(args) -> int:
         # A progress bar for a terminal; one line per epoch for a log file or a pipe.
         verbose = 1 if sys.stdout.isatty() else 2
         keras_s2s.train(model, train_pairs, validation_pairs, verbose=verbose,
-                        **_given(args, TRAINING_OPTIONS))
+                        settings=settings, **_given(args, ["backup_dir"]))
     print(f"Trained in {time.monotonic() - started:.0f} s.")
     if not is_chief(strategy):
         task_type, task_id = worker_task(strategy)

@@ -66,7 +66,9 @@ class SavedModelTranslator:
         exported = self.info.decoding(name)
         if exported is None:
             return False
-        if name == "translate_n_best":
+        if settings.method != exported.method:
+            return False
+        if name == "translate_n_best":  # returns its first num_results of exported's
             return (settings.num_results <= exported.num_results and
                     settings.replace(num_results=exported.num_results) == exported)
         if name == "translate_sample":  # the seed is an input of the signature
@@ -84,7 +86,10 @@ class SavedModelTranslator:
         if prefix and "translate_prefix" not in self.info.signatures:
             raise ValueError(f"{self.path} has no translate_prefix signature (exported before "
                              "it existed); re-export the model to translate from a prefix.")
-        exported = self.info.decoding(names[0])
+        closest = "translate_prefix" if prefix else {
+            "greedy": "translate_greedy", "beam": "serving_default",
+            "sample": "translate_sample"}[settings.method]
+        exported = self.info.decoding(closest) or self.info.decoding("serving_default")
         differences = ", ".join(
             f"{key}={value!r} (exported: {exported.as_dict()[key]!r})"
             for key, value in settings.as_dict().items()
