@@ -151,7 +151,8 @@ def translate_ctranslate2(translator, model, texts, **options) -> list[str]:
     Returns:
         One translation per sentence, detokenised by our target encoder (cut at
         `[END]`, punctuation re-attached), so it compares with
-        `keras_s2s.translate(texts, model)`.
+        `keras_s2s.translate(texts, model, min_length=0, no_repeat_ngram_size=0)`
+        (CTranslate2 searches here without our decoding controls).
 
     Example:
         >>> translate_ctranslate2(translator, model, ["¿Dónde está?"])

@@ -100,6 +100,8 @@ class Translator(tf.Module):
 
     def _controls(self, batch, prefix):
         settings = self.decoding
+        # The automatic n-gram ban depends on the model's tokenization.
+        settings = settings.for_tokenization(self.model.target_encoder.tokenization)
         controls = Controls(min_lengths=tf.fill([batch], settings.min_length),
                             no_repeat_ngram_size=settings.no_repeat_ngram_size,
                             repetition_penalty=settings.repetition_penalty)

@@ -33,26 +33,41 @@ def test_warmup_file_holds_requests_for_every_signature(version):
         (name, size) for name in contract.SIGNATURES for size in WARMUP_BATCH_SIZES)
 
 
+def _as_json(value):
+    if value.dtype == object:
+        return [v.decode() for v in value.reshape(-1)]
+    return value.tolist()
+
+
 def test_warmup_requests_replay_through_the_cpp_loader(version, trained):
     model, _, _ = trained
     requests = read_warmup_requests(version)
-    texts = [[t.decode() for t in inputs[contract.TEXT]] for _, inputs in requests]
     # One cold process, as a server: TF Serving's loader, every request in turn.
     completed = subprocess.run(
         [sys.executable, server_loader.__file__, str(version)], capture_output=True, text=True,
-        input=json.dumps([{"signature": name, "inputs": {contract.TEXT: batch}}
-                          for (name, _), batch in zip(requests, texts)]), timeout=300)
+        input=json.dumps([{"signature": name, "inputs": {k: _as_json(v) for k, v in
+                                                         inputs.items()}}
+                          for name, inputs in requests]), timeout=300)
     assert completed.returncode == 0, completed.stderr[-2000:]
     replies = [json.loads(line) for line in completed.stdout.strip().splitlines()]
-    assert len(replies) == len(requests)
-    for (name, _), batch, served in zip(requests, texts, replies):
+    assert len(replies) == len(requests) and {n for n, _ in requests} == set(contract.SIGNATURES)
+    for (name, inputs), served in zip(requests, replies):
+        texts = _as_json(inputs[contract.TEXT])
         key = contract.SIGNATURES[name].outputs[0]
-        expected = (keras_s2s.translate(batch, model) if name == "translate_greedy" else
-                    keras_s2s.translate(batch, model, method="beam"))
-        if name == "translate_n_best":
-            assert [row[0] for row in served[key]] == expected
-        else:
-            assert served[key] == expected
+        assert len(served[key]) == len(texts), name
+        beam = dict(method="beam", beam_width=4, length_penalty=0.6)
+        if name == "translate_greedy":
+            assert served[key] == keras_s2s.translate(texts, model)
+        elif name == "serving_default":
+            assert served[key] == keras_s2s.translate(texts, model, **beam)
+        elif name == "translate_n_best":
+            assert [row[0] for row in served[key]] == keras_s2s.translate(texts, model, **beam)
+        elif name == "translate_prefix":
+            prefixes = _as_json(inputs[contract.PREFIX])
+            assert served[key] == keras_s2s.translate(texts, model, prefix=prefixes, **beam)
+        elif name == "score":
+            expected = keras_s2s.score(texts, _as_json(inputs[contract.TARGET]), model)
+            assert served[key] == pytest.approx([s.log_prob for s in expected], rel=1e-4)
 
 
 def test_check_export_passes_on_a_good_export(version):

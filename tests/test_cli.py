@@ -182,8 +182,12 @@ def test_batching_options_reach_train(pairs_file, tmp_path, monkeypatch):
         main(["train", "--data", str(pairs_file), "--embedding-dim", "8", "--hidden-dim", "8",
               "--batching", "sorted", "--batch-tokens", "48",
               "--output", str(tmp_path / "x.keras")])
-    # Nothing unset is passed on; a log (not a terminal) gets one line per epoch.
-    assert seen == {"batching": "sorted", "batch_tokens": 48, "verbose": 2}
+    # The options become one TrainingSettings (every other field at its library default);
+    # a log (not a terminal) gets one line per epoch.
+    from keras_s2s.training_settings import TrainingSettings
+
+    assert seen == {"settings": TrainingSettings(batching="sorted", batch_tokens=48),
+                    "verbose": 2}
 
 
 def test_bad_model_option_value_is_reported(tmp_path, pairs_file, capsys):

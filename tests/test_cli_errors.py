@@ -74,11 +74,13 @@ BAD_INVOCATIONS = [
      r"--batch-tokens applies to --batching sorted only"),
     ("train --data {pairs_tsv} --corpus bible-spa-eng", "",
      r"argument --corpus: not allowed with argument --data"),
-    ("train --data {pairs_tsv} --epochs 0", "", r"argument --epochs: must be at least 1, got 0"),
+    ("train --data {pairs_tsv} --epochs 0", "",
+     r"--epochs must be an integer >= 1 \(passes over the training pairs\), got 0"),
     # bad values
     ("translate --model {fake_keras} --method beam --beam-width 2 --num-results 3 hola", "",
-     r"num_results"),
-    ("translate --model {fake_keras} --max-length 0 hola", "", r"max_length must be"),
+     r"--num-results must be an integer from 1 to --beam-width 2, got 3"),
+    ("translate --model {fake_keras} --max-length 0 hola", "",
+     r"--max-length must be an integer >= 1, got 0"),
     ("translate --model {fake_keras} --replace-unknown maybe hola", "", r"expected yes or no"),
     ("translate --model {fake_keras} --chunk-lines 0", "", r"--chunk-lines: must be at least 1"),
     ("translate --model {fake_keras} --encoding klingon", "", r"unknown encoding: klingon"),
@@ -118,7 +120,7 @@ BAD_INVOCATIONS = [
     ("translate --model {fake_keras} hola", "", r"Could not load the model in .*fake\.keras"),
     ("translate --model {shipped} --method beam --beam-width 8 hola", "",
      r"cannot decode with --beam-width 8 \(exported: 4\)"),
-    ("score --model {shipped} --data {pairs_tsv}", "", r"has no score signature"),
+    ("score --model {shipped}/2 --data {pairs_tsv}", "", r"has no score signature"),
 ]
 
 

@@ -119,10 +119,14 @@ def test_beam_4_ids_without_length_penalty_are_ours(converted):
 def test_strings_match_translate_with_per_sentence_limits(converted):
     model, _, translator, texts = converted
     texts = [*texts[:8], ""]  # an empty input translates to "" on both sides
-    assert translate_ctranslate2(translator, model, texts) == keras_s2s.translate(texts, model)
+    # The converted model searches without our controls (CTranslate2's min_decoding_length
+    # 0, no n-gram ban): compare with our search without them.
+    plain = dict(min_length=0, no_repeat_ngram_size=0)
+    assert (translate_ctranslate2(translator, model, texts)
+            == keras_s2s.translate(texts, model, **plain))
     assert (translate_ctranslate2(translator, model, texts, beam_size=4)
             == keras_s2s.translate(texts, model, method="beam", beam_width=4,
-                                   length_penalty=0.0))
+                                   length_penalty=0.0, **plain))
 
 
 def test_int8_export_translates(converted, tmp_path):

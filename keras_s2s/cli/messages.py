@@ -48,7 +48,9 @@ def flag(name: str) -> str:
 _SETTING_NAMES = (*field_names(), *training_field_help())
 _DECODING_ASSIGNMENT = re.compile(rf"\b({'|'.join(_SETTING_NAMES)})=('[^']*'|[^\s,:;)]+)")
 _SETTING_MUST = re.compile(rf"\b({'|'.join(_SETTING_NAMES)})(?= (must|needs|has no|>=) )")
-_WORDING = (("Leave it out, or choose that method.", "Leave it out, or give that --method."),)
+_WORDING = (("Leave it out, or choose that method.", "Leave it out, or give that --method."),
+            # None (the library's "not set") cannot be typed on the command line.
+            (" or None, got", ", got"))
 
 
 def for_command_line(error: BaseException) -> str:

@@ -210,5 +210,6 @@ def _add_average(commands):
         "model: usually better than any single one of them.")
     average.add_argument("models", nargs="+", metavar="MODEL.keras",
                          help="the checkpoints to average")
-    average.add_argument("--output", required=True, help="where to save, ending in .keras")
+    average.add_argument("--output", required=True,
+                         help="where to save, ending in .keras (required: no default)")
     add_verbosity_options(average, progress=False)

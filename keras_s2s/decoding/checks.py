@@ -25,7 +25,7 @@ def check_beam(beam_width, num_results):
     _require(is_integer(beam_width) and beam_width >= 1, "beam_width",
              "a Python integer >= 1", beam_width)
     _require(is_integer(num_results) and 1 <= num_results <= beam_width, "num_results",
-             f"an integer from 1 to beam_width ({beam_width})", num_results)
+             f"an integer from 1 to beam_width={beam_width}", num_results)
 
 
 def check_length_penalty(value):
@@ -58,7 +58,7 @@ def check_min_length(value):
 
 
 def check_no_repeat_ngram_size(value):
-    _require(is_integer(value) and value >= 0, "no_repeat_ngram_size",
+    _require(value is None or (is_integer(value) and value >= 0), "no_repeat_ngram_size",
              "an integer >= 0 (0: off)", value)
 
 

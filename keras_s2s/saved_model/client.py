@@ -66,6 +66,10 @@ class SavedModelTranslator:
         exported = self.info.decoding(name)
         if exported is None:
             return False
+        # Automatic settings (None) compare by what they mean for this export's model.
+        tokenization = self.info.config.get("tokenization", "word")
+        settings = settings.for_tokenization(tokenization)
+        exported = exported.for_tokenization(tokenization)
         if settings.method != exported.method:
             return False
         if name == "translate_n_best":  # returns its first num_results of exported's
@@ -90,6 +94,9 @@ class SavedModelTranslator:
             "greedy": "translate_greedy", "beam": "serving_default",
             "sample": "translate_sample"}[settings.method]
         exported = self.info.decoding(closest) or self.info.decoding("serving_default")
+        tokenization = self.info.config.get("tokenization", "word")
+        settings = settings.for_tokenization(tokenization)
+        exported = exported.for_tokenization(tokenization)
         differences = ", ".join(
             f"{key}={value!r} (exported: {exported.as_dict()[key]!r})"
             for key, value in settings.as_dict().items()
