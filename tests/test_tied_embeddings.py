@@ -74,3 +74,33 @@ def test_tied_models_keep_the_contract(architecture, tmp_path):
     results = run_cold(version, TEXTS, signatures=("translate_greedy",))
     assert_loaders_agree(results)
     assert results["c_api"]["translate_greedy"]["translation"] == greedy
+
+
+def test_tied_gradient_fits_in_memory_at_a_real_size():
+    """The gradient of a batch of 64 x 47 tokens into an 8k x 256 tied matrix
+    needs about the logits' size (0.1 GB), not (batch, time, vocab, d) (24 GB,
+    what einsum's broadcast gradient built: the shipped model's first run died
+    of it). Measured as the peak memory of a fresh process."""
+    import subprocess
+    import sys
+    import textwrap
+
+    script = textwrap.dedent("""
+        import resource, keras, tensorflow as tf
+        from keras_s2s.models.tied_output import TiedOutputProjection
+        embedding = keras.layers.Embedding(8000, 256)
+        embedding.build((None,))
+        output = TiedOutputProjection(embedding, input_dim=512)
+        @tf.function
+        def gradient(x):
+            with tf.GradientTape() as tape:
+                loss = tf.reduce_sum(output(x))
+            return tape.gradient(loss, embedding.embeddings)
+        assert gradient(tf.random.normal([64, 47, 512])).shape == (8000, 256)
+        print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
+    """)
+    completed = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                               timeout=300)
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    peak_megabytes = int(completed.stdout.split()[-1])
+    assert peak_megabytes < 3000, peak_megabytes
