@@ -26,7 +26,7 @@ class Recipe:
 
     label_smoothing: float
     learning_rate_schedule: str
-    warmup_steps: int
+    warmup_steps: int | None
     gradient_accumulation_steps: int
     use_ema: bool
     average_last: int
@@ -92,18 +92,39 @@ def _check_bleu_every(every, monitor: str, has_validation: bool) -> int:
     return every
 
 
+_OPTIMIZER_OPTION_NAMES = ("label_smoothing", "learning_rate_schedule", "warmup_steps",
+                          "gradient_accumulation_steps", "use_ema")
+
+
+def compiled_options(*, label_smoothing, learning_rate, gradient_accumulation_steps,
+                     use_ema) -> tuple:
+    """What `compile_model` built, in `Recipe.optimizer_options`' terms (the
+    schedule's name and warm-up read off the learning-rate object)."""
+    from keras_s2s.schedules import InverseSquareRootSchedule, WarmupCosineSchedule
+
+    schedule = {InverseSquareRootSchedule: "inverse_sqrt",
+                WarmupCosineSchedule: "cosine"}.get(type(learning_rate), "constant")
+    return (float(label_smoothing), schedule, getattr(learning_rate, "warmup_steps", 0),
+            gradient_accumulation_steps, bool(use_ema))
+
+
 def check_compiled_recipe(model, recipe: Recipe):
-    """A compiled model keeps its optimizer and loss: refuse options it would ignore."""
+    """A compiled model keeps its optimizer and loss: refuse options it would ignore.
+
+    `compile_model` (which `train` uses) records what it built; a model
+    compiled by other means is trusted to be what its owner wants (its
+    optimizer and loss are kept, whatever the recipe options say).
+    """
     if not is_compiled(model):
         return
-    compiled = getattr(model, "training_recipe", None)
-    compiled_options = compiled.optimizer_options if compiled is not None else \
-        (0.0, "constant", 0, 1, False)  # compiled elsewhere: only the defaults are honest
-    if compiled_options != recipe.optimizer_options:
-        names = ("label_smoothing", "learning_rate_schedule", "warmup_steps",
-                 "gradient_accumulation_steps", "use_ema")
-        differing = [f"{name}={new!r} (compiled with {old!r})" for name, new, old in
-                     zip(names, recipe.optimizer_options, compiled_options) if new != old]
+    compiled = getattr(model, "compiled_recipe_options", None)
+    if compiled is None:
+        return
+    differing = [f"{name}={new!r} (compiled with {old!r})" for name, new, old in
+                 zip(_OPTIMIZER_OPTION_NAMES, recipe.optimizer_options, compiled)
+                 # an automatic warm-up (None) accepts whatever was compiled
+                 if new != old and not (name == "warmup_steps" and new is None)]
+    if differing:
         raise ValueError(f"The model is already compiled, so train() cannot apply "
                          f"{', '.join(differing)}; pass an uncompiled model (e.g. freshly "
                          "built or loaded with compile=False).")

@@ -118,7 +118,18 @@ class WarmupCosineSchedule(keras.optimizers.schedules.LearningRateSchedule):
                 "total_steps": self.total_steps, "floor_learning_rate": self.floor_learning_rate}
 
 
-def make_schedule(name: str, *, learning_rate: float, warmup_steps: int, total_steps: int):
+def automatic_warmup_steps(name: str, total_steps: int) -> int:
+    """The warm-up `warmup_steps=None` means: a twentieth of the run (at most
+    1,000 batches, fairseq's order of magnitude for small data; at least 1 for
+    the inverse square root, whose peak ends it), none for a constant rate."""
+    if name == "constant":
+        return 0
+    steps = min(1000, total_steps // 20)
+    return max(1, steps) if name == "inverse_sqrt" else steps
+
+
+def make_schedule(name: str, *, learning_rate: float, warmup_steps: int | None,
+                  total_steps: int):
     """The learning rate of a named schedule, for `keras.optimizers.Adam(learning_rate=...)`.
 
     Args:
@@ -126,7 +137,8 @@ def make_schedule(name: str, *, learning_rate: float, warmup_steps: int, total_s
             (`InverseSquareRootSchedule`) or `"cosine"` (`WarmupCosineSchedule`
             down to `COSINE_FLOOR_FRACTION * learning_rate` at `total_steps`).
         learning_rate: the peak (or constant) rate.
-        warmup_steps: steps of linear warm-up (0 for `"constant"`).
+        warmup_steps: steps of linear warm-up (0 for `"constant"`); None:
+            `automatic_warmup_steps(name, total_steps)`.
         total_steps: the run's length in steps (batches); used by `"cosine"`.
 
     Returns:
@@ -137,6 +149,8 @@ def make_schedule(name: str, *, learning_rate: float, warmup_steps: int, total_s
         >>> make_schedule("inverse_sqrt", learning_rate=1e-3, warmup_steps=4000,
         ...               total_steps=100_000)
     """
+    if warmup_steps is None:
+        warmup_steps = automatic_warmup_steps(name, total_steps)
     check_schedule_options(name, warmup_steps=warmup_steps)
     _check_positive_rate(learning_rate, "learning_rate")
     if name == "constant":

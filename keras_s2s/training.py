@@ -20,7 +20,7 @@ from keras_s2s.distribution import (
     model_strategy,
 )
 from keras_s2s.losses import CrossEntropy, MaskedAccuracy, Perplexity, masked_loss
-from keras_s2s.recipe import check_compiled_recipe, check_recipe, is_compiled
+from keras_s2s.recipe import check_compiled_recipe, check_recipe, compiled_options, is_compiled
 from keras_s2s.resume import TrainingBackup
 from keras_s2s.schedules import make_schedule
 from keras_s2s.training_callbacks import (
@@ -63,6 +63,10 @@ def compile_model(model, *, learning_rate=2e-3, clipnorm: float = 1.0,
         loss=masked_loss(label_smoothing),
         metrics=[MaskedAccuracy(), CrossEntropy(), Perplexity()],
     )
+    # What train() may carry on with (keras_s2s.recipe.check_compiled_recipe).
+    model.compiled_recipe_options = compiled_options(
+        label_smoothing=label_smoothing, learning_rate=learning_rate,
+        gradient_accumulation_steps=gradient_accumulation_steps, use_ema=use_ema)
     return model
 
 
@@ -141,7 +145,7 @@ def train(model, train_pairs, validation_pairs=None, *,
                                             validation_pairs if has_validation else None,
                                             settings)
     if not is_compiled(model):
-        _compile(model, settings, recipe, strategy,
+        _compile(model, settings, strategy,
                  total_steps=settings.epochs * int(train_data.cardinality()))
     replicas = strategy.num_replicas_in_sync
     if replicas > 1 and verbose:
@@ -179,7 +183,7 @@ def _datasets(model, train_pairs, validation_pairs, settings):
     return train_data, make_dataset(validation_pairs, shuffle=False, **options)
 
 
-def _compile(model, settings, recipe, strategy, *, total_steps):
+def _compile(model, settings, strategy, *, total_steps):
     # The schedule is made before training starts, so its errors come first too.
     schedule = make_schedule(settings.learning_rate_schedule,
                              learning_rate=settings.learning_rate,
@@ -188,4 +192,3 @@ def _compile(model, settings, recipe, strategy, *, total_steps):
         compile_model(model, learning_rate=schedule, clipnorm=settings.clipnorm,
                       label_smoothing=settings.label_smoothing, use_ema=settings.use_ema,
                       gradient_accumulation_steps=settings.gradient_accumulation_steps)
-    model.training_recipe = recipe

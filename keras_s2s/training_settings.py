@@ -42,8 +42,11 @@ def check_count(value, option: str, *, minimum: int, meaning: str):
 
 
 def check_schedule_options(name, *, warmup_steps):
-    """The schedule checks that need no knowledge of the run's length."""
+    """The schedule checks that need no knowledge of the run's length
+    (`warmup_steps=None`, automatic, is resolved once it is known)."""
     check_choice("learning_rate_schedule", name, SCHEDULES)
+    if warmup_steps is None:
+        return
     check_count(warmup_steps, "warmup_steps", minimum=0, meaning="batches of warm-up")
     if name == "constant" and warmup_steps:
         raise ValueError(f"learning_rate_schedule='constant' has no warm-up (warmup_steps="
@@ -87,12 +90,16 @@ class TrainingSettings:
         "tokens", check=lambda v: check_positive_integer("batch_tokens", v, allow_none=True))
     learning_rate: float = _option(2e-3, "Adam's step size (the peak, with a schedule)",
                                    check=_positive_number("learning_rate"))
+    # The recipe's defaults (smoothing, warm-up + cosine, averaging): README "Training
+    # recipe", measured by benchmarks/recipe_ablation.py.
     learning_rate_schedule: str = _option(
-        "constant", "constant, inverse_sqrt (warm-up, then 1/sqrt(step)) or cosine "
-        "(warm-up, then down to a tenth of the peak)")
-    warmup_steps: int = _option(0, "batches of linear warm-up")
+        "cosine", "constant, inverse_sqrt (warm-up, then 1/sqrt(step)) or cosine "
+        "(warm-up, then down to a tenth of the peak at the last epoch)")
+    warmup_steps: int | None = _option(
+        None, "batches of linear warm-up (default: a twentieth of the run's batches, "
+        "at most 1000; none with a constant rate)")
     clipnorm: float = _option(1.0, "gradient-norm clip", check=_positive_number("clipnorm"))
-    label_smoothing: float = _option(0.0, "label smoothing of the loss, in [0, 1)",
+    label_smoothing: float = _option(0.1, "label smoothing of the loss, in [0, 1) (0: off)",
                                      check=check_label_smoothing)
     gradient_accumulation_steps: int = _option(
         1, "update once every this many batches, with their mean gradient",
@@ -100,7 +107,7 @@ class TrainingSettings:
                                     meaning="1: update after every batch"))
     use_ema: bool = _option(False, "end with an exponential moving average of the weights")
     average_last: int = _option(
-        0, "end with the mean of the last K epochs' weights (0: off)",
+        5, "end with the mean of the last K epochs' weights (0: off)",
         check=lambda v: check_count(v, "average_last", minimum=0, meaning="0: no averaging"))
     monitor: str = _option(
         "val_loss", "what early stopping and the best checkpoint watch: val_loss, "
@@ -133,7 +140,7 @@ class TrainingSettings:
         if self.use_ema and self.average_last:
             raise ValueError(f"use_ema=True and average_last={self.average_last} both decide "
                              "the final weights (an average over steps vs over epochs); "
-                             "choose one.")
+                             "choose one (average_last=0 with use_ema=True).")
         if self.batch_tokens is not None and self.batching != "sorted":
             raise ValueError(f"batch_tokens={self.batch_tokens} needs batching='sorted'.")
 

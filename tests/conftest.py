@@ -18,8 +18,9 @@ def trained(tmp_path_factory):
 
     train_pairs = synthetic_pairs(3000, seed=1)
     test_pairs = synthetic_pairs(200, seed=2)
-    model = keras_s2s.build_model(train_pairs, architecture="gru", embedding_dim=32,
-                                  hidden_dim=128, max_source_length=12, max_target_length=12)
+    model = keras_s2s.build_model(train_pairs, architecture="gru", tokenization="word",
+                                  embedding_dim=32, hidden_dim=128, max_source_length=12,
+                                  max_target_length=12)
     keras_s2s.train(model, train_pairs, epochs=12, batch_size=32, learning_rate=5e-3,
                     early_stopping_patience=0, verbose=0)
     path = tmp_path_factory.mktemp("model") / "synthetic.keras"
@@ -34,8 +35,9 @@ def trained_attention(tmp_path_factory):
     from keras_s2s.data import synthetic_pairs
 
     train_pairs = synthetic_pairs(2000, seed=1)
-    model = keras_s2s.build_model(train_pairs, architecture="gru-attention", embedding_dim=32,
-                                  hidden_dim=64, max_source_length=12, max_target_length=12)
+    model = keras_s2s.build_model(train_pairs, architecture="gru-attention",
+                                  tokenization="word", embedding_dim=32, hidden_dim=64,
+                                  max_source_length=12, max_target_length=12)
     keras_s2s.train(model, train_pairs, epochs=8, batch_size=32, learning_rate=5e-3,
                     early_stopping_patience=0, verbose=0)
     return model, synthetic_pairs(200, seed=2)

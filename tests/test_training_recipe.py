@@ -1,6 +1,7 @@
 """train()'s recipe options: checked up front, wired through, and resumed after a crash."""
 
 import json
+import math
 import signal
 import subprocess
 import sys
@@ -16,10 +17,17 @@ from keras_s2s.averaging import SNAPSHOT_PATTERN
 from keras_s2s.data import synthetic_pairs
 from keras_s2s.data.pipeline import make_dataset
 from keras_s2s.resume import STATE_FILE, TrainingBackup
-from keras_s2s.schedules import InverseSquareRootSchedule
+from keras_s2s.schedules import (
+    InverseSquareRootSchedule,
+    WarmupCosineSchedule,
+    automatic_warmup_steps,
+)
 from keras_s2s.text import PAD_ID
+from keras_s2s.training import compile_model
 
-SMALL = dict(embedding_dim=8, hidden_dim=16, max_source_length=8, max_target_length=8)
+# The course's GRU on words (the recipe's default model is tested on its own).
+SMALL = dict(architecture="gru", tokenization="word",
+             embedding_dim=8, hidden_dim=16, max_source_length=8, max_target_length=8)
 
 
 class EveryBatch(keras.callbacks.Callback):
@@ -43,8 +51,9 @@ class EveryBatch(keras.callbacks.Callback):
     (dict(label_smoothing=1.0), r"label_smoothing must be a number in \[0, 1\)"),
     (dict(learning_rate_schedule="step"), r"learning_rate_schedule must be one of \('constant', "
                                           r"'inverse_sqrt', 'cosine'\), got 'step'"),
-    (dict(learning_rate_schedule="inverse_sqrt"), "'inverse_sqrt' needs warmup_steps >= 1"),
-    (dict(warmup_steps=100), "'constant' has no warm-up"),
+    (dict(learning_rate_schedule="inverse_sqrt", warmup_steps=0),
+     "'inverse_sqrt' needs warmup_steps >= 1"),
+    (dict(learning_rate_schedule="constant", warmup_steps=100), "'constant' has no warm-up"),
     (dict(learning_rate_schedule="cosine", warmup_steps=10_000),
      r"total_steps must be an integer > warmup_steps \(10000\)"),
     (dict(gradient_accumulation_steps=0), "gradient_accumulation_steps must be an integer >= 1"),
@@ -67,18 +76,37 @@ def test_bad_recipe_options_are_refused_before_training(tmp_path, options, messa
     assert not model.compiled and not (tmp_path / "backup").exists()
 
 
-def test_the_defaults_keep_todays_recipe_and_a_compiled_model_keeps_its_own():
+def test_the_defaults_are_the_recipe_and_a_compiled_model_keeps_its_own():
     pairs = synthetic_pairs(60, seed=1)
     model = keras_s2s.build_model(pairs, **SMALL)
-    keras_s2s.train(model, pairs, epochs=1, verbose=0)
+    keras_s2s.train(model, pairs, epochs=2, verbose=0)
+    schedule = model.optimizer.learning_rate_schedule if hasattr(
+        model.optimizer, "learning_rate_schedule") else model.optimizer._learning_rate
+    steps = 2 * math.ceil(60 / 64)  # two epochs of one batch
+    assert isinstance(schedule, WarmupCosineSchedule)
+    assert (schedule.peak_learning_rate, schedule.total_steps) == (pytest.approx(2e-3), steps)
+    assert schedule.warmup_steps == automatic_warmup_steps("cosine", steps) == 0
+    assert model.loss.label_smoothing == 0.1
     config = model.optimizer.get_config()
-    assert config["learning_rate"] == pytest.approx(2e-3)  # a float, no schedule
     assert not config["use_ema"] and config["gradient_accumulation_steps"] is None
-    assert model.loss.label_smoothing == 0.0
     keras_s2s.train(model, pairs, epochs=1, verbose=0)  # carrying on with the same: fine
-    with pytest.raises(ValueError, match=r"already compiled.*label_smoothing=0.1 \(compiled "
-                                         r"with 0.0\)"):
-        keras_s2s.train(model, pairs, epochs=1, label_smoothing=0.1, verbose=0)
+    with pytest.raises(ValueError, match=r"already compiled.*label_smoothing=0.0 \(compiled "
+                                         r"with 0.1\)"):
+        keras_s2s.train(model, pairs, epochs=1, label_smoothing=0.0, verbose=0)
+    # compile_model's own choice (no smoothing, a constant rate) is what it records.
+    own = compile_model(keras_s2s.build_model(pairs, **SMALL))
+    with pytest.raises(ValueError, match=r"label_smoothing=0.1 \(compiled with 0.0\), "
+                                         r"learning_rate_schedule='cosine' \(compiled with "
+                                         r"'constant'\)"):
+        keras_s2s.train(own, pairs, epochs=1, verbose=0)
+    keras_s2s.train(own, pairs, epochs=1, verbose=0, label_smoothing=0.0,
+                    learning_rate_schedule="constant")
+
+
+def test_automatic_warm_up_is_a_twentieth_of_the_run_capped_at_1000():
+    assert [automatic_warmup_steps("cosine", n) for n in (10, 400, 100_000)] == [0, 20, 1000]
+    assert [automatic_warmup_steps("inverse_sqrt", n) for n in (10, 400)] == [1, 20]
+    assert automatic_warmup_steps("constant", 400) == 0
 
 
 def hand_computed_losses(model, pairs, smoothing):
@@ -142,7 +170,8 @@ def test_use_ema_ends_on_the_moving_average_of_the_weights():
     recorder = EveryBatch()
     # Early stopping would restore the best epoch's raw weights; with EMA it must not.
     keras_s2s.train(model, pairs, epochs=2, batch_size=16, batching="sorted",
-                    use_ema=True, early_stopping_patience=1, callbacks=[recorder], verbose=0)
+                    use_ema=True, average_last=0, early_stopping_patience=1, callbacks=[recorder],
+                    verbose=0)
     # Keras' EMA: the first step copies the weights, then average = 0.99 average + 0.01 w.
     expected = [w.astype("float64") for w in recorder.weights[0]]
     for weights in recorder.weights[1:]:
@@ -206,7 +235,8 @@ RECIPE_SCRIPT = textwrap.dedent("""
     from keras_s2s.data import synthetic_pairs
 
     pairs = synthetic_pairs(600, seed=1)
-    model = keras_s2s.build_model(pairs, embedding_dim=8, hidden_dim=16, max_source_length=8,
+    model = keras_s2s.build_model(pairs, architecture="gru", tokenization="word",
+                                  embedding_dim=8, hidden_dim=16, max_source_length=8,
                                   max_target_length=8)
     keras_s2s.train(model, pairs, epochs=4, batch_size=16, batching="sorted",
                     learning_rate=1e-2, learning_rate_schedule="inverse_sqrt", warmup_steps=8,

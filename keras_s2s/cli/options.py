@@ -100,9 +100,11 @@ def add_training_options(parser):
     group = parser.add_argument_group("training (the fields of "
                                       "keras_s2s.training_settings.TrainingSettings)")
     for name, (default, text, kind) in field_help().items():
+        # A help text that explains its own (automatic) default says it itself.
+        shown = "" if "(default:" in text else \
+            f" (default {'none' if default is None else default})"
         options = dict(type=boolean if kind is bool else kind, default=UNSET,
-                       metavar=_METAVARS.get(kind, "VALUE"),
-                       help=f"{text} (default {'none' if default is None else default})")
+                       metavar=_METAVARS.get(kind, "VALUE"), help=text + shown)
         if name in choices:
             options.update(choices=list(choices[name]), type=str,
                            metavar="{" + ",".join(choices[name]) + "}")

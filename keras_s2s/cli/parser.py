@@ -22,7 +22,14 @@ from keras_s2s.cli.options import (
     positive_integer,
 )
 from keras_s2s.cli.options import signature_defaults as _defaults
-from keras_s2s.models.architectures import ARCHITECTURES, ATTENTION_TYPES, TOKENIZATIONS
+from keras_s2s.models.architectures import (
+    ARCHITECTURE_PRESETS,
+    ARCHITECTURES,
+    ATTENTION_TYPES,
+    DEFAULT_ARCHITECTURE,
+    DEFAULT_TOKENIZATION,
+    TOKENIZATIONS,
+)
 
 # Option values, kept here so `--help` does not import TensorFlow (= distribution.*).
 STRATEGIES = ("default", "mirrored", "multi-worker", "tpu")
@@ -51,8 +58,13 @@ def build_parser() -> OneLineParser:
 def _model_default(name: str) -> str:
     rnn = _defaults("keras_s2s.models.rnn", "RNNSeq2Seq.__init__")
     transformer = _defaults("keras_s2s.models.transformer", "TransformerSeq2Seq.__init__")
+    # The presets that set it (the attention ones set dropout and tying).
+    presets = "; ".join(f"{preset} {options[name]}" for preset, options in
+                        ARCHITECTURE_PRESETS.items() if options and name in options)
     if name in rnn and name in transformer:
-        return f"default {rnn[name]}; transformer {transformer[name]}"
+        shown = (f"default: {presets}; other RNNs {rnn[name]}" if presets
+                 else f"default {rnn[name]}")
+        return f"{shown}; transformer {transformer[name]}"
     if name in transformer:
         shown = transformer[name] if transformer[name] is not None else "4 x hidden-dim"
         return f"default {shown}"
@@ -72,11 +84,12 @@ def _add_train(commands):
     model = train.add_argument_group("model")
     model.add_argument("--architecture", choices=list(ARCHITECTURES), default=UNSET,
                        help="gru / lstm: the classic encoder-decoder; -attention: with a "
-                       "bidirectional encoder and Luong attention; transformer: "
-                       "self-attention encoder-decoder (default gru)")
+                       "bidirectional encoder and Luong attention (the training recipe's "
+                       "model); transformer: self-attention encoder-decoder "
+                       f"(default {DEFAULT_ARCHITECTURE})")
     model.add_argument("--tokenization", choices=list(TOKENIZATIONS), default=UNSET,
                        help="word-level vocabularies or WordPiece subwords (rare words "
-                       "spelled in pieces instead of [UNK]) (default word)")
+                       f"spelled in pieces instead of [UNK]) (default {DEFAULT_TOKENIZATION})")
     model.add_argument("--attention", choices=list(ATTENTION_TYPES), default=UNSET,
                        help="attention score for the -attention architectures: luong "
                        "(multiplicative) or bahdanau (additive) (default luong)")

@@ -12,13 +12,13 @@ from keras_s2s.text import Vocabulary
 def build_model(
     train_pairs,
     *,
-    architecture: str = "gru",
+    architecture: str = "gru-attention",
     source_vocabulary_size: int = 5000,
     target_vocabulary_size: int = 5000,
     min_count: int = 1,
     lowercase_source: bool = True,
     lowercase_target: bool = False,
-    tokenization: str = "word",
+    tokenization: str = "wordpiece",
     **model_options,
 ):
     """Builds vocabularies from `train_pairs` and the chosen architecture.
@@ -26,13 +26,16 @@ def build_model(
     Args:
         train_pairs: `SentencePairs` (only the training split: the vocabulary
             must not peek at validation or test text).
-        architecture: one of `ARCHITECTURES`.
+        architecture: one of `ARCHITECTURES`; the default is the training
+            recipe's model (`DEFAULT_ARCHITECTURE`: attention, dropout 0.2, tied
+            output embedding); `"gru"` is the course's plain encoder-decoder.
         source_vocabulary_size, target_vocabulary_size: caps, reserved tokens
             included; rarer words become the unknown token.
         min_count: words seen fewer times are left out of the vocabulary.
         lowercase_source, lowercase_target: see `keras_s2s.models.Seq2Seq`.
-        tokenization: `"word"`, or `"wordpiece"` for subword vocabularies of the
-            same sizes (learned with tensorflow-text; see `keras_s2s.subwords`).
+        tokenization: `"wordpiece"` (default: subword vocabularies of these sizes,
+            learned with tensorflow-text, see `keras_s2s.subwords`; no unknown
+            words), or `"word"` (one token per word, the course's).
         **model_options: the architecture's own options (`embedding_dim`,
             `hidden_dim`, `num_layers`, `dropout`, `max_source_length`, ...).
 
