@@ -61,10 +61,17 @@ def check_recipe(settings: TrainingSettings, *, has_validation: bool) -> Recipe:
         learning_rate_schedule=settings.learning_rate_schedule,
         warmup_steps=settings.warmup_steps,
         gradient_accumulation_steps=settings.gradient_accumulation_steps,
-        use_ema=settings.use_ema, average_last=settings.average_last, monitor=monitor,
+        use_ema=settings.use_ema, average_last=averaged_epochs(settings), monitor=monitor,
         monitor_mode=MONITORS.get(monitor, "min"), validation_bleu_every=every,
         validation_bleu_sample_size=settings.validation_bleu_sample_size,
     )
+
+
+def averaged_epochs(settings: TrainingSettings) -> int:
+    """How many last epochs `average_last` averages: at most the second half of
+    the run, so a short run does not average in its first, untrained epochs
+    (average_last=5 over 4 epochs would mean epoch 1's weights count a quarter)."""
+    return min(settings.average_last, -(-settings.epochs // 2))
 
 
 def _check_monitor(monitor, has_validation: bool) -> str:

@@ -107,7 +107,8 @@ class TrainingSettings:
                                     meaning="1: update after every batch"))
     use_ema: bool = _option(False, "end with an exponential moving average of the weights")
     average_last: int = _option(
-        5, "end with the mean of the last K epochs' weights (0: off)",
+        5, "end with the mean of the last K epochs' weights, at most the second half of "
+        "the epochs (0: off)",
         check=lambda v: check_count(v, "average_last", minimum=0, meaning="0: no averaging"))
     monitor: str = _option(
         "val_loss", "what early stopping and the best checkpoint watch: val_loss, "

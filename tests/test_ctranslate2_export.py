@@ -36,7 +36,8 @@ def _random_transformer():
     """
     keras.utils.set_random_seed(0)
     model = keras_s2s.build_model(
-        synthetic_pairs(100, seed=1), architecture="transformer", hidden_dim=16,
+        synthetic_pairs(100, seed=1), architecture="transformer", tokenization="word",
+        hidden_dim=16,
         num_layers=2, num_heads=2, max_source_length=MAX_LENGTH, max_target_length=MAX_LENGTH)
     generator = np.random.default_rng(0)
     for embedding in (model.source_embedding, model.target_embedding):

@@ -21,7 +21,8 @@ def _untrained(architecture):
     keras.utils.set_random_seed(3)
     options = SIZES.get(architecture, dict(embedding_dim=8, hidden_dim=16))
     return keras_s2s.build_model(synthetic_pairs(50, seed=0), architecture=architecture,
-                                 max_source_length=10, max_target_length=10, **options)
+                                 tokenization="word", max_source_length=10,
+                                 max_target_length=10, **options)
 
 
 @pytest.mark.parametrize("architecture", ARCHITECTURES)

@@ -16,6 +16,7 @@ import keras_s2s
 from keras_s2s.averaging import SNAPSHOT_PATTERN
 from keras_s2s.data import synthetic_pairs
 from keras_s2s.data.pipeline import make_dataset
+from keras_s2s.recipe import check_recipe
 from keras_s2s.resume import STATE_FILE, TrainingBackup
 from keras_s2s.schedules import (
     InverseSquareRootSchedule,
@@ -24,6 +25,7 @@ from keras_s2s.schedules import (
 )
 from keras_s2s.text import PAD_ID
 from keras_s2s.training import compile_model
+from keras_s2s.training_settings import TrainingSettings
 
 # The course's GRU on words (the recipe's default model is tested on its own).
 SMALL = dict(architecture="gru", tokenization="word",
@@ -107,6 +109,14 @@ def test_automatic_warm_up_is_a_twentieth_of_the_run_capped_at_1000():
     assert [automatic_warmup_steps("cosine", n) for n in (10, 400, 100_000)] == [0, 20, 1000]
     assert [automatic_warmup_steps("inverse_sqrt", n) for n in (10, 400)] == [1, 20]
     assert automatic_warmup_steps("constant", 400) == 0
+
+
+def test_averaging_covers_at_most_the_second_half_of_the_run():
+    averaged = {epochs: check_recipe(TrainingSettings(epochs=epochs), has_validation=True)
+                .average_last for epochs in (1, 3, 4, 10, 30)}
+    assert averaged == {1: 1, 3: 2, 4: 2, 10: 5, 30: 5}
+    assert check_recipe(TrainingSettings(epochs=30, average_last=0),
+                        has_validation=True).average_last == 0
 
 
 def hand_computed_losses(model, pairs, smoothing):
