@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export KERAS_BACKEND ?= tensorflow
 
-.PHONY: install test lint demo clean shipped-model notebooks
+.PHONY: install test test-slow lint demo clean shipped-model notebooks
 
 install: $(STAMP)
 
@@ -20,8 +20,13 @@ $(STAMP): pyproject.toml
 lint: $(STAMP)
 	$(BIN)/ruff check keras_s2s tests benchmarks
 
+# The default suite (a few minutes); test-slow runs the long tests it leaves out
+# (marker `slow`, about 10 minutes); CI runs both, then the notebooks.
 test: $(STAMP) lint
 	$(BIN)/python -m pytest
+
+test-slow: $(STAMP)
+	$(BIN)/python -m pytest -m slow --durations=10
 
 # Runs every notebook in notebooks/ top to bottom in quick mode (KERAS_S2S_QUICK=1),
 # each in a fresh kernel of this venv; `make test` leaves them out (marker `notebooks`).

@@ -70,6 +70,7 @@ def test_warmup_requests_replay_through_the_cpp_loader(version, trained):
             assert served[key] == pytest.approx([s.log_prob for s in expected], rel=1e-4)
 
 
+@pytest.mark.slow
 def test_check_export_passes_on_a_good_export(version):
     report = keras_s2s.check_export(version.parent)
     assert report.ok, str(report)

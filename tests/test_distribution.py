@@ -70,6 +70,7 @@ MIRRORED_SCRIPT = textwrap.dedent("""
 """)
 
 
+@pytest.mark.slow
 def test_mirrored_on_two_cpus_trains_like_the_default_strategy():
     results = run_python(MIRRORED_SCRIPT)
     default, mirrored = results["default"], results["mirrored"]
@@ -155,6 +156,7 @@ def restore_policy():
     keras.mixed_precision.set_global_policy("float32")
 
 
+@pytest.mark.slow
 def test_mixed_bfloat16_model_trains_decodes_and_exports(restore_policy, tmp_path):
     pairs = synthetic_pairs(512, seed=1)
     with training_scope(mixed_precision="mixed_bfloat16"):

@@ -25,6 +25,7 @@ def _untrained(architecture):
                                  max_target_length=10, **options)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("architecture", ARCHITECTURES)
 def test_save_load_beam_and_cold_export_agree(architecture, tmp_path):
     model = _untrained(architecture)
@@ -75,6 +76,7 @@ def _assert_served_like_translate(model, tmp_path):
     np.testing.assert_allclose(served["serving_default"]["score"], direct, rtol=1e-4, atol=1e-5)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("architecture", ["gru-attention", "transformer"])
 def test_wordpiece_models_serve_through_the_cpp_loader(architecture, tmp_path):
     keras.utils.set_random_seed(3)
@@ -86,6 +88,7 @@ def test_wordpiece_models_serve_through_the_cpp_loader(architecture, tmp_path):
     _assert_served_like_translate(model, tmp_path)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("architecture", ["lstm-attention", "transformer"])
 def test_mixed_float16_models_serve_through_the_cpp_loader(architecture, tmp_path):
     keras.mixed_precision.set_global_policy("mixed_float16")

@@ -148,6 +148,7 @@ def test_broken_saved_models_get_clear_errors(exported, tmp_path):
         keras_s2s.translate("uno", str(broken.parent))
 
 
+@pytest.mark.slow
 def test_attention_model_learns_exports_and_serves_cold(trained_attention, tmp_path):
     model, test_pairs = trained_attention
     sources = list(test_pairs.sources)

@@ -15,6 +15,7 @@ import keras_s2s
 from keras_s2s.saved_model.writer import export
 
 
+@pytest.mark.slow
 def test_two_export_processes_at_once_make_two_complete_versions(trained, tmp_path):
     _, _, model_path = trained
     base = tmp_path / "served"
@@ -83,6 +84,7 @@ def test_export_into_a_file_is_a_clear_error(trained, tmp_path):
         export(model, target)
 
 
+@pytest.mark.slow
 def test_translate_follows_the_newest_version_in_the_same_process(trained, tmp_path):
     model, test_pairs, _ = trained
     base = tmp_path / "served"

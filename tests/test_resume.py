@@ -29,6 +29,7 @@ def pairs_file(tmp_path):
     return path
 
 
+@pytest.mark.slow
 def test_sigkilled_run_resumes_at_the_epoch_it_reached(pairs_file, tmp_path):
     backup, output = tmp_path / "backup", tmp_path / "model.keras"
     command = [sys.executable, "-m", "keras_s2s.cli", "train", "--data", str(pairs_file),

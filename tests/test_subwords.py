@@ -98,6 +98,7 @@ def test_wordpiece_model_learns_the_task_and_round_trips(wordpiece_model, tmp_pa
     assert keras_s2s.translate(list(test_pairs.sources[:20]), reloaded) == hypotheses[:20]
 
 
+@pytest.mark.slow
 def test_wordpiece_export_serves_cold_with_tensorflow_text(wordpiece_model, tmp_path):
     model, test_pairs = wordpiece_model
     sources = list(test_pairs.sources[:10])

@@ -50,6 +50,7 @@ def test_tied_output_uses_the_embedding_variable_and_saves_parameters(architectu
     assert not np.allclose(tied([encoder_ids, decoder_ids]).numpy(), before)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("architecture", sorted(OPTIONS))
 def test_tied_models_keep_the_contract(architecture, tmp_path):
     model = _model(architecture, True)

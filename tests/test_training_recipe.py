@@ -257,6 +257,7 @@ RECIPE_SCRIPT = textwrap.dedent("""
 """)
 
 
+@pytest.mark.slow
 def test_a_sigkilled_recipe_run_resumes_its_schedule_and_averaging(tmp_path):
     backup = tmp_path / "backup"
     command = [sys.executable, "-c", RECIPE_SCRIPT, str(backup)]

@@ -183,6 +183,7 @@ def test_beam_of_one_is_greedy_and_greedy_compiles_with_xla(trained_transformer)
     assert [w.decode() for w in words[:8]] == list(test_pairs.targets[:8])
 
 
+@pytest.mark.slow
 def test_export_translates_the_same_when_loaded_cold(trained_transformer, tmp_path):
     model, test_pairs, _ = trained_transformer
     version = keras_s2s.export(model, tmp_path / "numbers", beam_width=4, length_penalty=0.6)
