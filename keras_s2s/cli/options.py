@@ -101,8 +101,9 @@ def add_training_options(parser):
                                       "keras_s2s.training_settings.TrainingSettings)")
     for name, (default, text, kind) in field_help().items():
         # A help text that explains its own (automatic) default says it itself.
-        shown = "" if "(default:" in text else \
-            f" (default {'none' if default is None else default})"
+        value = "none" if default is None else \
+            ("yes" if default else "no") if isinstance(default, bool) else default
+        shown = "" if "(default:" in text else f" (default {value})"
         options = dict(type=boolean if kind is bool else kind, default=UNSET,
                        metavar=_METAVARS.get(kind, "VALUE"), help=text + shown)
         if name in choices:
