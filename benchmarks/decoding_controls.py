@@ -3,6 +3,7 @@
 Usage:
     .venv/bin/python benchmarks/decoding_controls.py [--saved-model saved_models/spa_eng/2]
         [--model runs/x.keras] [--verses 2000] [--sentences benchmarks/everyday_sentences.txt]
+        [--wordpiece-rows]
 
 For each row of settings: BLEU / chrF (sacrebleu) on the bundled corpus' test
 split (pairs of at most 20 words), greedy and beam 4, and on `--verses`
@@ -38,6 +39,16 @@ ROWS = [
      dict(no_repeat_ngram_size=4, repetition_penalty=1.2)),
 ]
 
+# For a WordPiece model (no [UNK] to copy). The n-gram ban counts pieces but never
+# bans an n-gram inside one word (keras_s2s.decoding.controls, word_starts).
+WORDPIECE_ROWS = [
+    ("min_length 1, no n-gram ban", dict(no_repeat_ngram_size=0)),
+    ("+ no_repeat_ngram_size 3 (across words)", dict(no_repeat_ngram_size=3)),
+    ("+ no_repeat_ngram_size 4 (across words) instead", dict(no_repeat_ngram_size=4)),
+    ("+ no_repeat_ngram_size 6 (across words) instead", dict(no_repeat_ngram_size=6)),
+    ("+ repetition_penalty 1.2 instead", dict(no_repeat_ngram_size=0, repetition_penalty=1.2)),
+]
+
 
 def loops(text: str) -> bool:
     words = text.split()
@@ -58,6 +69,8 @@ def main():
     parser.add_argument("--model", help="a .keras model instead of the export's weights")
     parser.add_argument("--verses", type=int, default=2000)
     parser.add_argument("--sentences", default=str(HERE / "everyday_sentences.txt"))
+    parser.add_argument("--wordpiece-rows", action="store_true",
+                        help="the rows for a WordPiece model (n-gram bans of several sizes)")
     args = parser.parse_args()
     if args.model:
         model = keras_s2s.load(args.model)
@@ -75,7 +88,7 @@ def main():
               f"  {'verses g':>11s} {'verses b4':>11s} {'everyday b4':>11s}")
     print(header)
     print("-" * len(header))
-    for name, options in ROWS:
+    for name, options in WORDPIECE_ROWS if args.wordpiece_rows else ROWS:
         greedy = keras_s2s.translate(list(test.sources), model, **options)
         beam = keras_s2s.translate(list(test.sources), model, method="beam", **options)
         g, b = score_translations(greedy, test.targets), score_translations(beam, test.targets)

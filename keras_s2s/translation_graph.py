@@ -12,6 +12,7 @@ import tensorflow as tf
 from keras_s2s import decoding
 from keras_s2s.decoding.controls import Controls
 from keras_s2s.decoding.settings import DecodingSettings
+from keras_s2s.subwords import SUFFIX_MARKER
 from keras_s2s.text import END_ID, PAD_ID, START_ID
 from keras_s2s.unknown_words import copied_unknown_words, unknown_word_mode
 
@@ -104,7 +105,8 @@ class Translator(tf.Module):
         settings = settings.for_tokenization(self.model.target_encoder.tokenization)
         controls = Controls(min_lengths=tf.fill([batch], settings.min_length),
                             no_repeat_ngram_size=settings.no_repeat_ngram_size,
-                            repetition_penalty=settings.repetition_penalty)
+                            repetition_penalty=settings.repetition_penalty,
+                            word_starts=self._word_starts())
         if prefix is None:
             return controls, tf.zeros([batch], tf.int32)
         prefix_ids = self.model.target_encoder.encode(prefix)
@@ -115,6 +117,14 @@ class Translator(tf.Module):
             # The minimum counts the continuation too.
             min_lengths=controls.min_lengths + prefix_lengths)
         return controls, prefix_lengths
+
+    def _word_starts(self):
+        """bool `(vocab,)` for subword targets: False for pieces that continue a
+        word, so the n-gram ban leaves a word's own pieces alone; None for words."""
+        if self.model.target_encoder.tokenization == "word":
+            return None
+        return tf.constant([not token.startswith(SUFFIX_MARKER)
+                            for token in self.model.target_vocabulary])
 
     def search(self, text, prefix=None, seed=None):
         """`tf.string[batch]` -> dict of token `ids` `(batch, num_results, time)`,

@@ -64,6 +64,41 @@ def test_no_repeat_ngram_beam_is_exhaustive_search_over_sequences_without_repeat
         assert_same_hypotheses(found(result, row), expected[:6])
 
 
+def _has_repeated_crossing_ngram(tokens, n, starts):
+    """A repeated n-gram among those whose 2nd..nth tokens are not all word pieces."""
+    grams = [tuple(tokens[i : i + n]) for i in range(len(tokens) - n + 1)
+             if any(starts[t] for t in tokens[i + 1 : i + n])]
+    return len(grams) != len(set(grams))
+
+
+@pytest.mark.parametrize("live_beams_only", [True, False])
+@pytest.mark.parametrize("n", [2, 3])
+def test_no_repeat_ngram_with_word_pieces_bans_only_ngrams_across_words(n, live_beams_only):
+    # Tokens 3 and 4: 4 continues a word ("##"), so "3 4 3 4" repeats the word
+    # "3 4"; with n = 2 the bigram (3, 4) lies inside it and may repeat, while
+    # (4, 3) crosses into the next word and may not.
+    vocab, max_length = 5, n + 2  # room for a word's n-gram to come twice
+    starts = [True, True, True, True, False]
+    # Word pieces (token 4) made likely, so repeated pieces reach the top results.
+    rng = np.random.default_rng(10 + n)
+    tables = np.log(rng.dirichlet([0.7, 0.7, 0.7, 0.7, 3.0],
+                                  size=(BATCH, (vocab + 1) ** max_length))).astype("float32")
+    state = (tf.constant(tables), tf.fill([BATCH], -1))
+    result = beam_search(
+        prefix_step, state, start_id=START, end_id=END, max_length=max_length,
+        beam_width=vocab ** max_length, length_penalty=0.6, num_results=40,
+        controls=Controls(no_repeat_ngram_size=n, word_starts=tf.constant(starts)),
+        live_beams_only=live_beams_only)
+    within_word_repeats = 0
+    for row in range(BATCH):
+        expected = _expected(tables, row, lambda t: not _has_repeated_crossing_ngram(
+            t, n, starts), alpha=0.6, vocab=vocab, max_length=max_length)
+        assert_same_hypotheses(found(result, row), expected[:40])
+        within_word_repeats += sum(_has_repeated_ngram(h[0], n) for h in expected[:40])
+    # The results hold hypotheses the plain rule would ban: the two rules differ here.
+    assert within_word_repeats > 0
+
+
 @pytest.mark.parametrize("live_beams_only", [True, False])
 def test_min_length_beam_is_exhaustive_search_over_long_enough_sequences(live_beams_only):
     tables = _tables(seed=4)

@@ -10,7 +10,10 @@
   untouched, so scores stay the model's own log-probabilities:
   - `min_lengths`: the end token, while a row has fewer tokens than its minimum;
   - `no_repeat_ngram_size = n`: a token that would complete an n-gram the
-    hypothesis already holds (fairseq's rule);
+    hypothesis already holds (fairseq's rule). With subword tokens, give
+    `word_starts`: an n-gram inside one word (its 2nd..nth pieces all
+    continue a word) is never banned, so a word of n pieces may be said twice
+    ("one one" as `o ##n ##e o ##n ##e`); n-grams across words are, as before;
   - a forced prefix: every token but the prefix's, while a row is in its prefix.
 
 A control that is off (`None`, 0, 1.0 as Python values) adds no op. Every
@@ -35,6 +38,7 @@ class Controls(NamedTuple):
     prefix_lengths: tf.Tensor | None = None  # int32 (batch,)
     no_repeat_ngram_size: int = 0  # 0: off
     repetition_penalty: float = 1.0  # 1.0: off
+    word_starts: tf.Tensor | None = None  # bool (vocab,): False for "##" pieces; None: all
 
     @property
     def needs_history(self) -> bool:
@@ -70,13 +74,16 @@ def penalize_repetitions(logits, ids, step, penalty):
     return tf.where(seen, penalized, logits)
 
 
-def _repeating_followers(ids, step, n):
+def _repeating_followers(ids, step, n, word_starts=None):
     """`(matches, followers)`, each `(hypotheses, L - n + 1)`: where an earlier
     occurrence of the last `n - 1` tokens starts, and the token that followed it.
 
     The n-gram ending with the next token starts with the last `n - 1`
     tokens; every earlier occurrence of them, at positions j .. j+n-2, bans
-    the token that followed it, at j+n-1 (which must be < step).
+    the token that followed it, at j+n-1 (which must be < step). With
+    `word_starts`, only occurrences that cross a word boundary count (one of
+    positions j+1 .. j+n-1 starts a word); an n-gram's crossing depends on its
+    tokens alone, so an earlier occurrence crosses exactly when the new one would.
     """
     width = tf.shape(ids)[1]
     if n == 1:  # every token already generated is banned
@@ -86,17 +93,23 @@ def _repeating_followers(ids, step, n):
         last_k = tf.gather(ids, tf.maximum(step - (n - 1) + k, 0), axis=1)  # (hypotheses,)
         matches &= tf.equal(ids[:, k : width - n + 1 + k], last_k[:, None])
     matches &= step >= n - 1  # too few tokens for an (n-1)-gram to repeat yet
+    if word_starts is not None:
+        starts = tf.gather(word_starts, ids)  # (hypotheses, L)
+        crosses = tf.zeros_like(matches)
+        for k in range(1, n):
+            crosses |= starts[:, k : width - n + 1 + k]
+        matches &= crosses
     return matches, ids[:, n - 1 :]
 
 
-def ban_repeated_ngrams(log_probs, ids, step, n):
+def ban_repeated_ngrams(log_probs, ids, step, n, word_starts=None):
     """`log_probs` with `NEG_INF` at every token that would repeat an n-gram.
 
     One scatter of the (few) banned entries into `log_probs`, with no dense
     `(hypotheses, vocab)` mask: `tensor_scatter_nd_min` with NEG_INF where a
     token is banned, and +inf (which changes nothing) at every other index.
     """
-    matches, followers = _repeating_followers(ids, step, n)
+    matches, followers = _repeating_followers(ids, step, n, word_starts)
     matches = tf.broadcast_to(matches, tf.shape(followers))
     rows = tf.broadcast_to(tf.range(tf.shape(ids)[0])[:, None], tf.shape(followers))
     indices = tf.stack([tf.reshape(rows, [-1]), tf.reshape(followers, [-1])], axis=1)
@@ -140,7 +153,8 @@ def next_log_probs(logits, controls: Controls, *, step, rows, end_id, history=No
         is_end = tf.equal(tf.range(vocabulary_size), end_id)[None, :]
         log_probs = tf.where(too_short[:, None] & is_end, NEG_INF, log_probs)
     if controls.no_repeat_ngram_size > 0:
-        log_probs = ban_repeated_ngrams(log_probs, ids, step, controls.no_repeat_ngram_size)
+        log_probs = ban_repeated_ngrams(log_probs, ids, step, controls.no_repeat_ngram_size,
+                                        controls.word_starts)
     if controls.prefix_ids is not None:
         log_probs = _force_prefix(log_probs, controls, step, rows)
     return log_probs
