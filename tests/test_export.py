@@ -172,3 +172,14 @@ def test_package_level_export_is_the_function():
     import keras_s2s.saved_model.writer  # noqa: F401  (a submodule import must not shadow it)
 
     assert keras_s2s.export is export
+
+
+def test_export_info_records_what_the_graph_does_not_automatic_values(exported):
+    # An automatic setting (None) is written as its value for this model (3 for a
+    # word vocabulary), so a keras_s2s with other automatic defaults reads it right.
+    _, _, _, version = exported
+    from keras_s2s.saved_model import contract
+
+    signatures = contract.ExportInfo.read(version).signatures
+    assert {signatures[name]["no_repeat_ngram_size"] for name in signatures
+            if name != "score"} == {3}

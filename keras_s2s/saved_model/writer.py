@@ -175,7 +175,11 @@ def export(model, base_path: str | os.PathLike, *, decoding: DecodingSettings | 
     temporary = pathlib.Path(tempfile.mkdtemp(prefix=".writing-", dir=base_path))
     try:
         tf.saved_model.save(module, str(temporary), signatures=module.signatures())
-        signatures = {name: s.as_dict() for name, s in settings.items()}
+        # What each graph does, with automatic settings made concrete: a later
+        # keras_s2s with other automatic defaults must still read the export right.
+        tokenization = model.target_encoder.tokenization
+        signatures = {name: s.for_tokenization(tokenization).as_dict()
+                      for name, s in settings.items()}
         signatures["score"] = {"length_penalty": module.scorer.length_penalty}
         contract.ExportInfo(signatures=signatures, config=model.get_config()).write(temporary)
         write_warmup_requests(temporary, warmup_inputs(model),
