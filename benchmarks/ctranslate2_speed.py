@@ -53,7 +53,7 @@ from keras_hub_search import (  # noqa: E402
     our_search,
     sequence_log_probs,
 )
-from quality import ROWS  # noqa: E402
+from quality import PLAIN_TRAINING, ROWS  # noqa: E402
 
 import keras_s2s  # noqa: E402
 from keras_s2s.data import load_corpus  # noqa: E402
@@ -68,7 +68,7 @@ def trained_model(row_name, splits, minutes, path):
           flush=True)
     keras_s2s.train(model, splits.train, splits.validation, epochs=1000, batch_size=64,
                     learning_rate=row.learning_rate, time_budget_seconds=60 * minutes,
-                    early_stopping_patience=1000, verbose=2)
+                    early_stopping_patience=1000, verbose=2, **PLAIN_TRAINING)
     model.save(path)
     return str(path)
 

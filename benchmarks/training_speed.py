@@ -51,7 +51,7 @@ from keras_s2s.data.pipeline import (  # noqa: E402
 from keras_s2s.text import PAD_ID  # noqa: E402
 from keras_s2s.training import MaskedAccuracy, masked_loss  # noqa: E402
 
-LAB_SIZE = dict(architecture="gru", embedding_dim=256, hidden_dim=1024,
+LAB_SIZE = dict(architecture="gru", tokenization="word", embedding_dim=256, hidden_dim=1024,
                 source_vocabulary_size=8000, target_vocabulary_size=8000)
 FINE_BUCKETS = (*range(4, 42, 2), 48, 56, 64)
 
