@@ -75,7 +75,9 @@ def trained_model(row_name, splits, minutes, path):
 
 def our_ids(model, sentences, **options):
     """`keras_s2s.translate`'s search, chunked as it chunks: ids cut at [END]."""
-    translator = keras_s2s.Translator(model, **options)
+    # Our defaults ban repeated n-grams and empty translations; CTranslate2's
+    # conversion is compared without either (min_decoding_length=0, no ban).
+    translator = keras_s2s.Translator(model, min_length=0, no_repeat_ngram_size=0, **options)
     search = tf.function(translator.search, input_signature=[tf.TensorSpec([None], tf.string)])
     ids = [None] * len(sentences)
     order = sorted(range(len(sentences)), key=lambda i: len(sentences[i]))

@@ -79,7 +79,7 @@ def python_loop(model, sentences, max_length, use_predict):
     """The course lab's decoder: one sentence at a time, one call per token."""
     tokens_out = 0
     for sentence in sentences:
-        state = list(model.initial_state(encode(model, [sentence])))
+        state = tf.nest.flatten(model.initial_state(encode(model, [sentence])))
         token = np.array([[START_ID]], dtype="int32")
         for _ in range(max_length):
             inputs = [token, *state]

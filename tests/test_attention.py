@@ -32,7 +32,8 @@ def test_bahdanau_step_by_step_logits_equal_teacher_forced(cell_type):
     by_model, by_step = [], []
     step_state = state
     for t in range(DECODER_IDS.shape[1]):
-        outputs = model.decoder_model([tf.constant(DECODER_IDS[:, t : t + 1]), *state])
+        outputs = model.decoder_model([tf.constant(DECODER_IDS[:, t : t + 1]),
+                                      *tf.nest.flatten(state)])
         by_model.append(outputs[0].numpy()[:, 0])
         state = outputs[1:]
         logits, step_state = model.decode_step(tf.constant(DECODER_IDS[:, t]), step_state)
@@ -136,6 +137,7 @@ def test_padding_mask_stays_finite_under_mixed_float16(attention):
         logits = model.training_model([ENCODER_IDS, DECODER_IDS]).numpy()
         # A decoder_model step hands back the state in the dtypes it got.
         state = model.initial_state(tf.constant(ENCODER_IDS))
+        state = tf.nest.flatten(state)  # decoder_model takes the flat list
         stepped = model.decoder_model([tf.constant(DECODER_IDS[:, :1]), *state])[1:]
         assert [t.dtype for t in stepped] == [t.dtype for t in state]
     finally:

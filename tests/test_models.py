@@ -88,7 +88,7 @@ def test_inference_models_hold_the_training_models_variables(architecture):
     assert not encoder & decoder
     # Changing a training weight changes the decoder model's output.
     encoder_ids, decoder_ids = _batch()
-    state = model.initial_state(tf.constant(encoder_ids))
+    state = tf.nest.flatten(model.initial_state(tf.constant(encoder_ids)))
     first_tokens = tf.constant(decoder_ids[:, :1])
     before = model.decoder_model([first_tokens, *state])[0].numpy()
     kernel = model.output_projection.kernel

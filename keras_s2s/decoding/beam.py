@@ -8,8 +8,10 @@ the row's length limit). Each step extends every live prefix by every token, and
 - of the `beam_width` best candidates, those ending in `end_id` move to the
   finished set, scored `log_prob / ((5 + length) / 6) ** length_penalty`, and
   never change again (`finished.py`);
-- the best `beam_width` candidates not ending stay live, and every state
-  tensor (encoder outputs and masks included) is gathered to follow its beam.
+- the best `beam_width` candidates not ending stay live, and the state
+  follows its beam: gathered, except the fields the state declares per-row
+  constants (encoder outputs, masks: `row_constants.py`), which stay one
+  per row and are never copied per beam.
 
 Two loops compute this same search: the fixed-shape one here (every row's
 `beam_width` slots until the whole batch is settled; what XLA needs), and by
@@ -23,7 +25,7 @@ from typing import Any, NamedTuple
 
 import tensorflow as tf
 
-from keras_s2s.decoding import checks
+from keras_s2s.decoding import checks, row_constants
 from keras_s2s.decoding.buffers import (
     batch_size_of,
     check_max_length,
@@ -56,9 +58,12 @@ def beam_search(step_fn, initial_state, *, start_id, end_id, max_length, beam_wi
         step_fn: `(token_ids int32 [n], state) -> (logits [n, vocab], state)`,
             called with `n` beams: `batch * beam_width` in the fixed-shape
             loop, only the live ones (any number) with `live_beams_only`.
-        initial_state: a nest of tensors, first dimension the batch. Every
-            tensor is gathered along axis 0 to follow the beams (encoder
-            outputs and masks included), so each beam sees its own row's.
+        initial_state: a nest of tensors, first dimension the batch. Tensors
+            are gathered along axis 0 to follow the beams, except the fields
+            a NamedTuple state declares `row_constants`: those stay one per
+            row, and `step_fn` is then called as `step_fn(tokens, state,
+            beams=BeamLayout)` to line each beam up with its row's
+            (`keras_s2s.decoding.row_constants`).
         start_id, end_id, pad_id: special token ids, as in `greedy_search`.
         max_length: maximum generated tokens and the output's time dimension (a
             Python int keeps shapes static, for `jit_compile=True`).
@@ -122,6 +127,7 @@ def _search_every_slot(step_fn, initial_state, *, start_id, end_id, max_length, 
     # The largest length penalty each row's hypotheses can get.
     max_penalties = length_penalty_of(row_limits, length_penalty)  # (batch,)
     slot_rows = tf.repeat(tf.range(batch), beam_width)  # (batch * beam,): each slot's row
+    every_slot = tf.range(batch * beam_width)  # the layout: slot i is computed as row i
 
     def can_change(slots: BeamSlots):
         # A row past its limit has no live beam; settled rows cannot change.
@@ -129,7 +135,8 @@ def _search_every_slot(step_fn, initial_state, *, start_id, end_id, max_length, 
             slots.log_probs, slots.finished.scores, max_penalties, num_results))
 
     def one_step(slots: BeamSlots):
-        logits, state = step_fn(slots.tokens, slots.state)
+        logits, state = row_constants.step(step_fn, slots.tokens, slots.state, every_slot,
+                                           beam_width)
         log_probs = next_log_probs(  # (batch * beam, vocab)
             logits, controls, step=slots.step, rows=slot_rows, end_id=end_id,
             history=lambda: tf.reshape(slots.ids, [batch * beam_width, -1]))
@@ -150,9 +157,10 @@ def _search_every_slot(step_fn, initial_state, *, start_id, end_id, max_length, 
         # A row at its limit keeps no live beam (nothing may grow past it).
         live_log_probs, origin, token, live_ids = top_columns(
             tf.where(stops, NEG_INF, top_log_probs), beam_width, origin, token, candidate_ids)
-        # Every state tensor follows its beam: (batch * beam, ...) rows re-ordered.
+        # The state follows its beam: (batch * beam, ...) rows re-ordered
+        # (a beam stays in its row, so per-row constants need no gather).
         beam_rows = tf.reshape(tf.range(batch)[:, None] * beam_width + origin, [-1])
-        state = tf.nest.map_structure(lambda t: tf.gather(t, beam_rows), state)
+        state = row_constants.reorder(state, beam_rows)
         return (BeamSlots(slots.step + 1, tf.reshape(token, [-1]), state, live_log_probs,
                           live_ids, finished),)
 
@@ -160,7 +168,7 @@ def _search_every_slot(step_fn, initial_state, *, start_id, end_id, max_length, 
         step=tf.constant(0),
         tokens=tf.fill([batch * beam_width], tf.constant(start_id, tf.int32)),
         # (batch, ...) -> (batch * beam, ...): row b's beams are rows b*beam .. b*beam+beam-1.
-        state=tf.nest.map_structure(lambda t: tf.repeat(t, beam_width, axis=0), initial_state),
+        state=row_constants.repeat_for_beams(initial_state, beam_width),
         # Only beam 0 is live at first: the others would be copies of it.
         log_probs=tf.tile(tf.constant([[0.0] + [NEG_INF] * (beam_width - 1)]),
                           tf.stack([batch, 1])),

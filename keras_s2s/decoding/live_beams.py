@@ -15,7 +15,8 @@ runs `step_fn` on a shrinking, ragged set of beams instead of every row's
 - a row whose beams are all doomed is finished (the early exit of `beam.py`).
 
 The set is re-gathered every step anyway (each kept beam's state follows its
-origin), so dropping beams adds no gather of its own. Shapes change every
+origin), so dropping beams adds no gather of its own; per-row constants are
+never gathered (`row_constants.py`): `step_fn` is told each beam's row and slot. Shapes change every
 step: this loop is for graph and eager execution, not XLA.
 """
 
@@ -25,6 +26,7 @@ from typing import Any, NamedTuple
 
 import tensorflow as tf
 
+from keras_s2s.decoding import row_constants
 from keras_s2s.decoding.buffers import (
     batch_size_of,
     state_invariants,
@@ -90,7 +92,8 @@ def search_live_beams(step_fn, initial_state, *, start_id, end_id, max_length, b
     max_penalties = length_penalty_of(row_limits, length_penalty)  # (batch,)
 
     def one_step(beams: LiveBeams):
-        logits, state = step_fn(beams.tokens, beams.state)
+        logits, state = row_constants.step(step_fn, beams.tokens, beams.state,
+                                           beams.row * beam_width + beams.slot, beam_width)
         log_probs = next_log_probs(logits, controls, step=beams.step, rows=beams.row,  # (m, V)
                                    end_id=end_id, history=lambda: beams.ids)
         top_log_probs, origin, token = _candidates(beams, log_probs, batch=batch,
@@ -109,7 +112,7 @@ def search_live_beams(step_fn, initial_state, *, start_id, end_id, max_length, b
         parents = tf.gather_nd(origin, at)
         return (LiveBeams(
             step=beams.step + 1, tokens=tf.gather_nd(token, at),
-            state=tf.nest.map_structure(lambda t: tf.gather(t, parents), state),
+            state=row_constants.reorder(state, parents),
             row=where[:, 0], slot=where[:, 1], log_probs=tf.gather_nd(live_log_probs, where),
             ids=tf.gather_nd(candidate_ids, at), finished=finished),)
 

@@ -22,14 +22,36 @@ layer objects make all three Functional models.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import keras
 import tensorflow as tf
 
 from keras_s2s.arguments import check_choice, check_positive_integer, check_rate
+from keras_s2s.decoding.row_constants import attend_by_row
 from keras_s2s.models.architectures import ATTENTION_TYPES, CELL_TYPES
 from keras_s2s.models.attention_layers import ATTENTION_LAYERS
 from keras_s2s.models.base import Seq2Seq
 from keras_s2s.models.tied_output import TiedOutputProjection
+
+
+class AttentionRNNState(NamedTuple):
+    """An attention RNN's decoding state: `encoder_model`'s outputs, named."""
+
+    # One per sentence in a beam search, never copied per beam (decoding.row_constants).
+    row_constants = ("encoder_outputs", "encoder_mask")
+
+    rnn_states: tuple  # (batch, hidden) each: per layer h (GRU) or h, c (LSTM)
+    encoder_outputs: tf.Tensor  # (batch, source_time, hidden)
+    encoder_mask: tf.Tensor  # float32 (batch, source_time)
+
+    @classmethod
+    def of(cls, state) -> AttentionRNNState:
+        """From any nest whose flat order is `[*rnn_states, outputs, mask]`."""
+        if isinstance(state, cls):
+            return state
+        *rnn_states, encoder_outputs, encoder_mask = tf.nest.flatten(state)
+        return cls(tuple(rnn_states), encoder_outputs, encoder_mask)
 
 
 @keras.saving.register_keras_serializable(package="keras_s2s")
@@ -146,13 +168,12 @@ class RNNSeq2Seq(Seq2Seq):
         mask = keras.ops.cast(keras.ops.not_equal(encoder_token_ids, 0), "float32")
         return states, x, mask
 
-    def _output(self, y, encoder_outputs, encoder_mask):
-        """Top RNN output -> (logits, attention weights (batch, target, source) or None)."""
-        if not self.has_attention:
-            return self.output_projection(y), None
-        context, weights = self.attention(y, encoder_outputs, encoder_mask)
+    def _output(self, y, context=None):
+        """Top RNN output (and its attention context, if any) -> logits."""
+        if context is None:
+            return self.output_projection(y)
         vector = self.attention_projection(keras.ops.concatenate([context, y], axis=-1))
-        return self.output_projection(self.dropout_layer(vector)), weights
+        return self.output_projection(self.dropout_layer(vector))
 
     def _decode(self, decoder_token_ids, states, encoder_outputs=None, encoder_mask=None):
         """Symbolic, teacher forced: -> (logits, attention weights or None, new states)."""
@@ -162,8 +183,10 @@ class RNNSeq2Seq(Seq2Seq):
             y, *layer_states = rnn(y, initial_state=self._layer_states(states, i))
             y = self.dropout_layer(y)
             new_states.extend(layer_states)
-        logits, weights = self._output(y, encoder_outputs, encoder_mask)
-        return logits, weights, new_states
+        if not self.has_attention:
+            return self._output(y), None, new_states
+        context, weights = self.attention(y, encoder_outputs, encoder_mask)
+        return self._output(y, context), weights, new_states
 
     def _build_functional_models(self):
         encoder_token_ids = keras.Input(shape=(None,), dtype="int32", name="encoder_token_ids")
@@ -224,16 +247,26 @@ class RNNSeq2Seq(Seq2Seq):
             new_state.extend(layer_state)
         return x, new_state
 
-    def decode_step(self, token_ids, state):
+    def initial_state(self, encoder_token_ids):
+        """`encoder_model`'s outputs: a tuple of RNN states, or with attention an
+        `AttentionRNNState` (the same tensors, in the same flat order)."""
+        state = super().initial_state(encoder_token_ids)
+        return AttentionRNNState.of(state) if self.has_attention else state
+
+    def decode_step(self, token_ids, state, beams=None):
         """One step, cell by cell; computes what `decoder_model` computes for a
-        single token (a test holds them equal)."""
+        single token (a test holds them equal). `beams`, in a beam search: see
+        `keras_s2s.decoding.row_constants` (the encoder outputs and mask then
+        hold one entry per sentence, not per beam)."""
         if not self.has_attention:
             x, new_state = self._step_cells(token_ids, state)
-            return self.output_projection(x), tuple(new_state)
-        *rnn_state, encoder_outputs, encoder_mask = state
-        x, new_state = self._step_cells(token_ids, rnn_state)
-        logits, _ = self._output(x[:, None, :], encoder_outputs, encoder_mask)
-        return logits[:, 0, :], (*new_state, encoder_outputs, encoder_mask)
+            return self._output(x), tuple(new_state)
+        state = AttentionRNNState.of(state)
+        x, new_state = self._step_cells(token_ids, state.rnn_states)
+        outputs, mask = state.encoder_outputs, state.encoder_mask
+        context = attend_by_row(x, beams, tf.shape(outputs)[0],
+                                lambda queries: self.attention(queries, outputs, mask)[0])
+        return self._output(x, context), state._replace(rnn_states=tuple(new_state))
 
     def get_config(self):
         config = super().get_config()

@@ -16,7 +16,9 @@ Decoding state (`TransformerState`), every tensor batch-first and of fixed shape
     source_mask      float32 (batch, source_time)
 
 The Functional `encoder_model` / `decoder_model` carry the same tensors as a
-flat list in that order (`tf.nest.flatten(state)`).
+flat list in that order (`tf.nest.flatten(state)`). In a beam search the last
+two stay one per sentence while the first two are one per beam
+(`keras_s2s.decoding.row_constants`).
 
 Each step projects only the newest token and writes its key/value at `step`
 (a key/value cache), so a step costs the same at token 1 and token 60, and the
@@ -52,6 +54,9 @@ class KeyValues(NamedTuple):
 
 class TransformerState(NamedTuple):
     """The decoding state; see the module docstring for shapes."""
+
+    # One per sentence in a beam search, never copied per beam (decoding.row_constants).
+    row_constants = ("cross_attention", "source_mask")
 
     step: tf.Tensor
     self_attention: tuple  # of KeyValues: the cache, one per decoder layer
@@ -172,10 +177,11 @@ class TransformerSeq2Seq(Seq2Seq):
         return [KeyValues(*projection(x)) for projection in self.cross_key_values], source_mask
 
     def _decode(self, decoder_token_ids, cross, source_mask, cache=None, step=None,
-                training=None):
+                beams=None, training=None):
         """Teacher forced (`cache=None`) or one cached step; -> (logits, new cache).
 
-        `cross` and `cache` hold one `KeyValues` per decoder layer.
+        `cross` and `cache` hold one `KeyValues` per decoder layer; `beams`, in a
+        beam search, lines the step's rows up with `cross`'s (see `DecoderBlock`).
         """
         y = self.target_embedding(decoder_token_ids, step)
         y = self.embedding_dropout(y, training=training)
@@ -187,7 +193,7 @@ class TransformerSeq2Seq(Seq2Seq):
                 y, *layer_cache = block(y, cross[i].keys, cross[i].values, source_mask,
                                         cache_keys=cache[i].keys, cache_values=cache[i].values,
                                         step=step, buffer_length=self.target_encoder.max_length,
-                                        training=training)
+                                        beams=beams, training=training)
                 new_cache.append(KeyValues(*layer_cache))
         return self.output_projection(self.decoder_norm(y)), new_cache
 
@@ -261,12 +267,13 @@ class TransformerSeq2Seq(Seq2Seq):
         return TransformerState(step=0, self_attention=layers, cross_attention=layers,
                                 source_mask=0)
 
-    def decode_step(self, token_ids, state: TransformerState):
+    def decode_step(self, token_ids, state: TransformerState, beams=None):
         """One cached step on the same layers as `decoder_model` (a test holds
-        them equal), without the Functional model's input/output plumbing."""
+        them equal), without the Functional model's input/output plumbing.
+        `beams`: see `keras_s2s.decoding.row_constants`."""
         logits, new_cache = self._decode(token_ids[:, None], state.cross_attention,
                                          state.source_mask, cache=state.self_attention,
-                                         step=state.step, training=False)
+                                         step=state.step, beams=beams, training=False)
         return logits[:, 0, :], state._replace(step=state.step + 1,
                                                self_attention=tuple(new_cache))
 

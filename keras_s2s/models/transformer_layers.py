@@ -16,6 +16,7 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
+from keras_s2s.decoding.row_constants import attend_by_row
 from keras_s2s.masking import masked_softmax
 from keras_s2s.models.key_value_cache import cached_keys_and_values
 
@@ -216,7 +217,10 @@ class DecoderBlock(_Block):
     (batch,)` and `buffer_length` (the model's `max_target_length`): the new
     token's key and value join the cache and the query attends to every
     position so far (see `keras_s2s.models.key_value_cache`: a growing cache,
-    or a fixed buffer of `buffer_length` slots).
+    or a fixed buffer of `buffer_length` slots). In a beam search, `beams`
+    (`keras_s2s.decoding.row_constants.BeamLayout`) says which row each of
+    the `x` rows belongs to: the cross keys, values and mask then hold one
+    entry per sentence, not per beam.
     Returns `(x, cache_keys, cache_values)`.
 
     Both calls return three tensors on purpose: Keras checks a Functional
@@ -231,7 +235,7 @@ class DecoderBlock(_Block):
                                                   name="cross_attention")
 
     def call(self, x, cross_keys, cross_values, source_mask, cache_keys=None,
-             cache_values=None, step=None, buffer_length=None, training=None):
+             cache_values=None, step=None, buffer_length=None, beams=None, training=None):
         h = self.self_attention_norm(x)
         keys, values = self.self_key_value(h)
         if cache_keys is None:
@@ -242,8 +246,14 @@ class DecoderBlock(_Block):
                 cache_keys, cache_values, keys, values, step, buffer_length=buffer_length)
             h = self.self_attention(h, *attended, key_mask=mask, training=training)
         x = x + self.residual_dropout(h, training=training)
-        h = self.cross_attention(self.cross_attention_norm(x), cross_keys, cross_values,
-                                 key_mask=source_mask, training=training)
+        h = self.cross_attention_norm(x)
+        if beams is None:
+            h = self.cross_attention(h, cross_keys, cross_values, key_mask=source_mask,
+                                     training=training)
+        else:  # a beam-search step: each row's beams query its keys together
+            h = attend_by_row(h[:, 0, :], beams, tf.shape(cross_keys)[0], lambda queries:
+                              self.cross_attention(queries, cross_keys, cross_values,
+                                                   key_mask=source_mask))[:, None, :]
         x = self._feed_forward(x + self.residual_dropout(h, training=training), training)
         return x, cache_keys, cache_values
 
