@@ -45,9 +45,9 @@ def ours_runner(model, method, max_length):
     import keras_s2s
 
     # CTranslate2 runs with min_decoding_length=0 and no n-gram ban: so do we.
-    translator = keras_s2s.Translator(model, method=method, beam_width=4, length_penalty=0.0,
-                                      max_length=max_length, min_length=0,
-                                      no_repeat_ngram_size=0)
+    beam = dict(beam_width=4, length_penalty=0.0) if method == "beam" else {}
+    translator = keras_s2s.Translator(model, method=method, max_length=max_length, min_length=0,
+                                      no_repeat_ngram_size=0, **beam)
 
     def run(batches):
         tokens = 0
