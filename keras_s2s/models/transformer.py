@@ -177,11 +177,10 @@ class TransformerSeq2Seq(Seq2Seq):
         return [KeyValues(*projection(x)) for projection in self.cross_key_values], source_mask
 
     def _decode(self, decoder_token_ids, cross, source_mask, cache=None, step=None,
-                beams=None, training=None):
+                training=None):
         """Teacher forced (`cache=None`) or one cached step; -> (logits, new cache).
 
-        `cross` and `cache` hold one `KeyValues` per decoder layer; `beams`, in a
-        beam search, lines the step's rows up with `cross`'s (see `DecoderBlock`).
+        `cross` and `cache` hold one `KeyValues` per decoder layer.
         """
         y = self.target_embedding(decoder_token_ids, step)
         y = self.embedding_dropout(y, training=training)
@@ -193,7 +192,7 @@ class TransformerSeq2Seq(Seq2Seq):
                 y, *layer_cache = block(y, cross[i].keys, cross[i].values, source_mask,
                                         cache_keys=cache[i].keys, cache_values=cache[i].values,
                                         step=step, buffer_length=self.target_encoder.max_length,
-                                        beams=beams, training=training)
+                                        training=training)
                 new_cache.append(KeyValues(*layer_cache))
         return self.output_projection(self.decoder_norm(y)), new_cache
 
@@ -271,11 +270,18 @@ class TransformerSeq2Seq(Seq2Seq):
         """One cached step on the same layers as `decoder_model` (a test holds
         them equal), without the Functional model's input/output plumbing.
         `beams`: see `keras_s2s.decoding.row_constants`."""
-        logits, new_cache = self._decode(token_ids[:, None], state.cross_attention,
-                                         state.source_mask, cache=state.self_attention,
-                                         step=state.step, beams=beams, training=False)
-        return logits[:, 0, :], state._replace(step=state.step + 1,
-                                               self_attention=tuple(new_cache))
+        # What _decode computes with a cache, on 2-D activations (n, hidden):
+        # fewer ops per step (DecoderBlock.one_step); dropout is off.
+        y = self.target_embedding(token_ids[:, None], state.step)[:, 0, :]
+        new_cache = []
+        for block, cross, cache in zip(self.decoder_blocks, state.cross_attention,
+                                       state.self_attention):
+            y, *layer_cache = block.one_step(y, cross.keys, cross.values, state.source_mask,
+                                             cache.keys, cache.values, state.step,
+                                             self.target_encoder.max_length, beams=beams)
+            new_cache.append(KeyValues(*layer_cache))
+        logits = self.output_projection(self.decoder_norm(y))
+        return logits, state._replace(step=state.step + 1, self_attention=tuple(new_cache))
 
     def get_config(self):
         config = super().get_config()

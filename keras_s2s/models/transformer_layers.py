@@ -106,8 +106,8 @@ class MultiHeadAttention(keras.layers.Layer):
         self.weights_dropout = keras.layers.Dropout(dropout, name="weights_dropout")
 
     def _weights(self, query, keys, key_mask, causal):
-        """Attention weights, float32 `(batch, heads, t, s)`."""
-        q = split_heads(self.query_projection(query), self.num_heads) * self.head_dim ** -0.5
+        """Attention weights, float32 `(batch, heads, t, s)`, from the projected query."""
+        q = split_heads(query, self.num_heads) * self.head_dim ** -0.5
         # Softmax in float32 even under a mixed-precision policy.
         scores = tf.matmul(q, tf.cast(keys, q.dtype), transpose_b=True)  # (b, h, t, s)
         scores = tf.cast(scores, tf.float32)
@@ -122,14 +122,36 @@ class MultiHeadAttention(keras.layers.Layer):
 
     def attention_weights(self, query, keys, key_mask=None):
         """Inference weights averaged over heads: `(batch, t, s)` (for attention maps)."""
-        return tf.reduce_mean(self._weights(query, keys, key_mask, causal=False), axis=1)
+        return tf.reduce_mean(self._weights(self.query_projection(query), keys, key_mask,
+                                            causal=False), axis=1)
 
-    def call(self, query, keys, values, key_mask=None, causal=False, training=None):
-        weights = self._weights(query, keys, key_mask, causal)
+    def attend(self, projected_query, keys, values, key_mask=None, causal=False,
+               training=None):
+        """The heads' attention, between the two projections: a projected query
+        `(batch, t, hidden)` -> context `(batch, t, hidden)`."""
+        weights = self._weights(projected_query, keys, key_mask, causal)
         weights = self.weights_dropout(weights, training=training)
         context = tf.matmul(tf.cast(weights, values.dtype), values)  # (b, h, t, head_dim)
         context = tf.transpose(context, [0, 2, 1, 3])  # (b, t, h, head_dim)
-        context = tf.reshape(context, [tf.shape(context)[0], -1, self.hidden_dim])
+        return tf.reshape(context, [tf.shape(context)[0], -1, self.hidden_dim])
+
+    def call(self, query, keys, values, key_mask=None, causal=False, training=None):
+        context = self.attend(self.query_projection(query), keys, values, key_mask, causal,
+                              training)
+        return self.output_projection(context)
+
+    def one_query(self, query, keys, values, key_mask=None, beams=None):
+        """Inference with one query position per row, 2-D: `(n, hidden) -> (n, hidden)`.
+
+        Both projections see 2-D tensors: Keras multiplies a 3-D input through
+        `tf.tensordot`, about a dozen small ops where a 2-D one takes one
+        MatMul, and a decoding step is made of such small ops. `beams`: the
+        keys and values hold one entry per sentence and the rows are a beam
+        search's beams (`keras_s2s.decoding.row_constants`).
+        """
+        rows = tf.shape(keys)[0]
+        context = attend_by_row(self.query_projection(query), beams, rows, lambda queries:
+                                self.attend(queries, keys, values, key_mask))
         return self.output_projection(context)
 
     def get_config(self):
@@ -217,10 +239,8 @@ class DecoderBlock(_Block):
     (batch,)` and `buffer_length` (the model's `max_target_length`): the new
     token's key and value join the cache and the query attends to every
     position so far (see `keras_s2s.models.key_value_cache`: a growing cache,
-    or a fixed buffer of `buffer_length` slots). In a beam search, `beams`
-    (`keras_s2s.decoding.row_constants.BeamLayout`) says which row each of
-    the `x` rows belongs to: the cross keys, values and mask then hold one
-    entry per sentence, not per beam.
+    or a fixed buffer of `buffer_length` slots). Decoding calls `one_step`,
+    the same computation on 2-D inputs.
     Returns `(x, cache_keys, cache_values)`.
 
     Both calls return three tensors on purpose: Keras checks a Functional
@@ -235,7 +255,7 @@ class DecoderBlock(_Block):
                                                   name="cross_attention")
 
     def call(self, x, cross_keys, cross_values, source_mask, cache_keys=None,
-             cache_values=None, step=None, buffer_length=None, beams=None, training=None):
+             cache_values=None, step=None, buffer_length=None, training=None):
         h = self.self_attention_norm(x)
         keys, values = self.self_key_value(h)
         if cache_keys is None:
@@ -246,16 +266,28 @@ class DecoderBlock(_Block):
                 cache_keys, cache_values, keys, values, step, buffer_length=buffer_length)
             h = self.self_attention(h, *attended, key_mask=mask, training=training)
         x = x + self.residual_dropout(h, training=training)
-        h = self.cross_attention_norm(x)
-        if beams is None:
-            h = self.cross_attention(h, cross_keys, cross_values, key_mask=source_mask,
-                                     training=training)
-        else:  # a beam-search step: each row's beams query its keys together
-            h = attend_by_row(h[:, 0, :], beams, tf.shape(cross_keys)[0], lambda queries:
-                              self.cross_attention(queries, cross_keys, cross_values,
-                                                   key_mask=source_mask))[:, None, :]
+        h = self.cross_attention(self.cross_attention_norm(x), cross_keys, cross_values,
+                                 key_mask=source_mask, training=training)
         x = self._feed_forward(x + self.residual_dropout(h, training=training), training)
         return x, cache_keys, cache_values
+
+    def one_step(self, x, cross_keys, cross_values, source_mask, cache_keys, cache_values,
+                 step, buffer_length, beams=None):
+        """Inference, one token per row: `call` with a cache on `x[:, None]`,
+        computed on 2-D `x (n, hidden)` in fewer ops (see
+        `MultiHeadAttention.one_query`); dropout is off. `beams`, in a beam
+        search, says which sentence each row belongs to: the cross keys,
+        values and mask then hold one entry per sentence, not per beam
+        (`keras_s2s.decoding.row_constants`). Returns `(x, cache_keys, cache_values)`.
+        """
+        h = self.self_attention_norm(x)
+        keys, values = self.self_key_value(h)  # (n, heads, 1, head_dim)
+        cache_keys, cache_values, attended, mask = cached_keys_and_values(
+            cache_keys, cache_values, keys, values, step, buffer_length=buffer_length)
+        x = x + self.self_attention.one_query(h, *attended, key_mask=mask)
+        x = x + self.cross_attention.one_query(self.cross_attention_norm(x), cross_keys,
+                                               cross_values, key_mask=source_mask, beams=beams)
+        return x + self.feed_forward(self.feed_forward_norm(x)), cache_keys, cache_values
 
     def cross_attention_weights(self, x, cross_keys, source_mask):
         """Teacher forced, inference: where each target position looks in the
