@@ -16,9 +16,8 @@ Decoding state (`TransformerState`), every tensor batch-first and of fixed shape
     source_mask      float32 (batch, source_time)
 
 The Functional `encoder_model` / `decoder_model` carry the same tensors as a
-flat list in that order (`tf.nest.flatten(state)`). In a beam search the last
-two stay one per sentence while the first two are one per beam
-(`keras_s2s.decoding.row_constants`).
+flat list in that order (`tf.nest.flatten(state)`). A beam search keeps the
+last two once per sentence (`keras_s2s.decoding.row_constants`).
 
 Each step projects only the newest token and writes its key/value at `step`
 (a key/value cache), so a step costs the same at token 1 and token 60, and the
@@ -270,8 +269,7 @@ class TransformerSeq2Seq(Seq2Seq):
         """One cached step on the same layers as `decoder_model` (a test holds
         them equal), without the Functional model's input/output plumbing.
         `beams`: see `keras_s2s.decoding.row_constants`."""
-        # What _decode computes with a cache, on 2-D activations (n, hidden):
-        # fewer ops per step (DecoderBlock.one_step); dropout is off.
+        # _decode with a cache, on 2-D activations (n, hidden): fewer ops (DecoderBlock.one_step).
         y = self.target_embedding(token_ids[:, None], state.step)[:, 0, :]
         new_cache = []
         for block, cross, cache in zip(self.decoder_blocks, state.cross_attention,
