@@ -239,9 +239,8 @@ class DecoderBlock(_Block):
     (batch,)` and `buffer_length` (the model's `max_target_length`): the new
     token's key and value join the cache and the query attends to every
     position so far (see `keras_s2s.models.key_value_cache`: a growing cache,
-    or a fixed buffer of `buffer_length` slots). Decoding calls `one_step`,
-    the same computation on 2-D inputs.
-    Returns `(x, cache_keys, cache_values)`.
+    or a fixed buffer). It runs `one_step`, the code decoding calls, on
+    `x[:, 0]` (inference only: no dropout). Returns `(x, cache_keys, cache_values)`.
 
     Both calls return three tensors on purpose: Keras checks a Functional
     graph's connectivity with the output count of a layer's first call.
@@ -256,20 +255,19 @@ class DecoderBlock(_Block):
 
     def call(self, x, cross_keys, cross_values, source_mask, cache_keys=None,
              cache_values=None, step=None, buffer_length=None, training=None):
+        if cache_keys is not None:  # one cached step (decoder_model): the decoding step's code
+            x, cache_keys, cache_values = self.one_step(
+                x[:, 0], cross_keys, cross_values, source_mask, cache_keys, cache_values, step,
+                buffer_length)
+            return x[:, None], cache_keys, cache_values
         h = self.self_attention_norm(x)
         keys, values = self.self_key_value(h)
-        if cache_keys is None:
-            h = self.self_attention(h, keys, values, causal=True, training=training)
-            cache_keys, cache_values = keys, values
-        else:
-            cache_keys, cache_values, attended, mask = cached_keys_and_values(
-                cache_keys, cache_values, keys, values, step, buffer_length=buffer_length)
-            h = self.self_attention(h, *attended, key_mask=mask, training=training)
+        h = self.self_attention(h, keys, values, causal=True, training=training)
         x = x + self.residual_dropout(h, training=training)
         h = self.cross_attention(self.cross_attention_norm(x), cross_keys, cross_values,
                                  key_mask=source_mask, training=training)
         x = self._feed_forward(x + self.residual_dropout(h, training=training), training)
-        return x, cache_keys, cache_values
+        return x, keys, values
 
     def one_step(self, x, cross_keys, cross_values, source_mask, cache_keys, cache_values,
                  step, buffer_length, beams=None):
