@@ -44,10 +44,13 @@ def ours_runner(model, method, max_length):
 
     import keras_s2s
 
-    # CTranslate2 runs with min_decoding_length=0 and no n-gram ban: so do we.
+    # CTranslate2 runs with min_decoding_length=0 and no n-gram ban: so do we. It
+    # writes <unk> where the model does (replace_unknowns is off by default), while
+    # our default copies a source word there, with one more (teacher-forced) pass
+    # over the rows that hold one: so that pass is off too (its cost is in the README).
     beam = dict(beam_width=4, length_penalty=0.0) if method == "beam" else {}
     translator = keras_s2s.Translator(model, method=method, max_length=max_length, min_length=0,
-                                      no_repeat_ngram_size=0, **beam)
+                                      no_repeat_ngram_size=0, replace_unknown=False, **beam)
 
     def run(batches):
         tokens = 0

@@ -47,6 +47,7 @@ from keras_s2s.decoding.finished import (
     top_columns,
 )
 from keras_s2s.decoding.live_beams import search_live_beams
+from keras_s2s.decoding.top_k import top_k
 
 
 def beam_search(step_fn, initial_state, *, start_id, end_id, max_length, beam_width=4,
@@ -145,8 +146,9 @@ def _search_every_slot(step_fn, initial_state, *, start_id, end_id, max_length, 
                                                               [batch, beam_width, vocab])
         # 2 * beam candidates: at most one per beam ends (its end token), so at
         # least beam_width remain to stay live.
-        top_log_probs, flat_index = tf.math.top_k(
-            tf.reshape(candidates, [batch, beam_width * vocab]), k=2 * beam_width)
+        # A static width (when the vocabulary size is known) lets top_k chunk it.
+        width = beam_width * (log_probs.shape[-1] or vocab)
+        top_log_probs, flat_index = top_k(tf.reshape(candidates, [batch, width]), 2 * beam_width)
         origin = flat_index // vocab  # (batch, 2 * beam): the live beam each extends
         token = flat_index % vocab
         candidate_ids = write_at(tf.gather(slots.ids, origin, batch_dims=1), slots.step, token)

@@ -42,6 +42,7 @@ from keras_s2s.decoding.finished import (
     length_penalty_of,
     retire,
 )
+from keras_s2s.decoding.top_k import top_k
 
 
 class LiveBeams(NamedTuple):
@@ -66,8 +67,13 @@ def _candidates(beams: LiveBeams, log_probs, *, batch, beam_width):
     Returns `(top_log_probs, origin, token)`, each `(batch, 2 * beam)`:
     `origin` is the index of the computed beam a candidate extends.
     """
-    per_beam = tf.minimum(2 * beam_width, tf.shape(log_probs)[-1])
-    beam_best, beam_tokens = tf.math.top_k(log_probs, k=per_beam)  # (m, per_beam)
+    vocab = log_probs.shape[-1]
+    if vocab is None:  # unknown until run: TF's own TopK
+        per_beam = tf.minimum(2 * beam_width, tf.shape(log_probs)[-1])
+        beam_best, beam_tokens = tf.math.top_k(log_probs, k=per_beam)  # (m, per_beam)
+    else:
+        per_beam = min(2 * beam_width, vocab)
+        beam_best, beam_tokens = top_k(log_probs, per_beam)  # (m, per_beam)
     slot_of = tf.stack([beams.row, beams.slot], axis=1)  # (m, 2)
     # Row-major table (batch, beam, per_beam) of candidate log-probs; slots
     # without a computed beam stay empty.
