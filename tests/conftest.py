@@ -29,6 +29,17 @@ def trained(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
+def greedy_export(trained, tmp_path_factory):
+    """`trained`'s model exported once, greedy: the version directory (named 1,
+    the first in its base). Tests that damage or extend an export copy it."""
+    import keras_s2s
+
+    model, _, _ = trained
+    return keras_s2s.export(model, tmp_path_factory.mktemp("greedy_export") / "numbers",
+                            method="greedy")
+
+
+@pytest.fixture(scope="session")
 def trained_attention(tmp_path_factory):
     """The same task learned by the attention architecture: `(model, test_pairs)`."""
     import keras_s2s

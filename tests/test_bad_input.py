@@ -135,9 +135,9 @@ def test_damaged_keras_files_are_errors_naming_the_path(trained, tmp_path):
 @pytest.mark.parametrize("damage", ["variables/variables.index",
                                     "variables/variables.data-00000-of-00001",
                                     "variables", "saved_model.pb"])
-def test_damaged_saved_models_are_errors_naming_the_path(trained, tmp_path, damage):
-    model, _, _ = trained
-    version = keras_s2s.export(model, tmp_path / "export", method="greedy")
+def test_damaged_saved_models_are_errors_naming_the_path(greedy_export, tmp_path, damage):
+    version = tmp_path / "export" / "1"
+    shutil.copytree(greedy_export, version)
     target = version / damage
     if damage == "saved_model.pb":
         target.write_bytes(target.read_bytes()[:300])  # truncated

@@ -97,6 +97,7 @@ def test_check_export_fails_without_variables(broken):
     assert "files failed" in errors[0] and "variables is missing" in errors[0]
 
 
+@pytest.mark.slow  # a fresh process; the exit code is held by the test above
 def test_check_export_fails_on_truncated_variables(broken):
     data = next((broken / "variables").glob("variables.data-*"))
     data.write_bytes(data.read_bytes()[:100])
@@ -104,6 +105,7 @@ def test_check_export_fails_on_truncated_variables(broken):
     assert code == 1 and len(errors) == 1 and "C++ loader (TF Serving) failed" in errors[0]
 
 
+@pytest.mark.slow  # a fresh process; the exit code is held by the tests above
 def test_check_export_names_an_op_outside_tensorflow_and_tensorflow_text(broken):
     from tensorflow.core.protobuf import saved_model_pb2
 

@@ -73,6 +73,7 @@ def model_translation(model, text):
     return keras_s2s.translate(text, model)
 
 
+@pytest.mark.slow  # a fresh process; the pipe is held by the test above
 def test_ctrl_c_keeps_only_complete_lines_and_says_how_many(trained, tmp_path):
     model, _, path = trained
     output = tmp_path / "out.txt"
@@ -110,6 +111,7 @@ def test_ctrl_c_keeps_only_complete_lines_and_says_how_many(trained, tmp_path):
                         "not translated."], stderr
 
 
+@pytest.mark.slow  # a fresh process; test_bad_input holds the warning in-process
 def test_invalid_utf8_line_gets_a_warning_and_an_empty_line(trained, tmp_path):
     model, _, path = trained
     completed = subprocess.run(_command(path), input=b"uno dos\n\xff\xfedos\ntres seis\n",

@@ -116,6 +116,7 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+@pytest.mark.slow  # two worker processes
 def test_multi_worker_training_in_two_processes_ends_with_identical_weights(tmp_path):
     cluster = {"worker": [f"127.0.0.1:{free_port()}", f"127.0.0.1:{free_port()}"]}
     workers = []

@@ -101,11 +101,9 @@ def test_translate_follows_the_newest_version_in_the_same_process(trained, tmp_p
 
 
 @pytest.fixture()
-def copy_of_export(trained, tmp_path):
-    model, _, _ = trained
-    version = export(model, tmp_path / "original", method="greedy")
+def copy_of_export(greedy_export, tmp_path):
     broken = tmp_path / "broken" / "1"
-    shutil.copytree(version, broken)
+    shutil.copytree(greedy_export, broken)
     return broken
 
 

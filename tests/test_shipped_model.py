@@ -34,6 +34,7 @@ def test_translate_without_a_model_uses_the_shipped_one(in_repository):
     assert len(n_best) == 3 and n_best[0][1] >= n_best[1][1] >= n_best[2][1]
 
 
+@pytest.mark.slow  # a fresh process; the C++ loader also runs in test_check_export's replay
 def test_shipped_model_passes_check_export_through_tf_servings_loader():
     report = keras_s2s.check_export(REPOSITORY / "saved_models" / "spa_eng")
     assert report.ok, str(report)

@@ -34,6 +34,7 @@ def test_batch_results_equal_one_at_a_time(trained):
     assert together == alone
 
 
+@pytest.mark.slow  # a fresh process; in-process reloads are held by test_models
 def test_reloaded_model_in_a_fresh_process_translates_identically(trained):
     model, test_pairs, path = trained
     sources = list(test_pairs.sources[:20])
