@@ -20,7 +20,8 @@ without `--attention-model`. Then:
    GRU's `decode_step`, against our greedy / beam search: identical ids, and
    whether KerasHub's translations have equal or lower log-probability;
 3. times, in one fresh process per thread count (`benchmarks/ctranslate2_worker.py`),
-   greedy and beam 4 (length penalty 0) at batch 1 and 64 for ours, CTranslate2
+   greedy and beam 4 (length penalty 0) at batch 1 and 64 for ours (the graph, and
+   compiled with XLA: `jit_compile=True`), CTranslate2
    float32 and int8, and our search against KerasHub's at batch 64, in
    interleaved rounds (fastest kept), with one fixed `--max-length`;
 4. prints both tables and the machine's load (the machine may be shared: a
@@ -179,14 +180,18 @@ def print_table(rows, table, engines, title):
     settings = sorted({(s, t) for s, t, _ in rate},
                       key=lambda k: (k[0].split("|")[0], int(k[0].split("|")[1]), k[1]))
     columns = " | ".join(f"{engine} sent/s | {engine} tok/s" for engine in engines)
-    header = f"| search | batch | threads | {columns} | ours / {engines[1]} |"
+    # Every engine of ours (the ones named ours...) against the first peer.
+    ours = [e for e in engines if e.startswith("ours")]
+    peer = next(e for e in engines if not e.startswith("ours"))
+    ratios = " | ".join(f"{e} / {peer}" for e in ours)
+    header = f"| search | batch | threads | {columns} | {ratios} |"
     print(f"\n{title}\n{header}\n|" + "---|" * (header.count("|") - 1))
     for setting, threads in settings:
         search, batch = setting.split("|")
-        cells = [rate.get((setting, threads, e), (float("nan"),) * 2) for e in engines]
-        ratio = cells[0][0] / cells[1][0]
+        cells = {e: rate.get((setting, threads, e), (float("nan"),) * 2) for e in engines}
+        ratio = " | ".join(f"{cells[e][0] / cells[peer][0]:.2f}" for e in ours)
         print(f"| {search} | {batch} | {threads} | "
-              + " | ".join(f"{s:,.1f} | {t:,.0f}" for s, t in cells) + f" | {ratio:.2f} |")
+              + " | ".join(f"{s:,.1f} | {t:,.0f}" for s, t in cells.values()) + f" | {ratio} |")
 
 
 def main():
@@ -231,7 +236,7 @@ def main():
           f"{args.max_length}, {args.rounds} interleaved rounds; {os.cpu_count()} CPUs")
     rows = [row for threads in args.threads.split(",")
             for row in run_worker(int(threads), paths, args)]
-    print_table(rows, "transformer", ["ours", "ct2-float32", "ct2-int8"],
+    print_table(rows, "transformer", ["ours", "ours-xla", "ct2-float32", "ct2-int8"],
                 f"Transformer ({model.count_params():,} parameters): ours vs CTranslate2")
     if "attention" in paths:
         print_table(rows, "attention", ["ours", "keras-hub"],

@@ -39,7 +39,7 @@ def batches_of(sentences, batch_size):
     return [ordered[i : i + batch_size] for i in range(0, len(ordered), batch_size)]
 
 
-def ours_runner(model, method, max_length):
+def ours_runner(model, method, max_length, jit_compile=False):
     import numpy as np
 
     import keras_s2s
@@ -50,7 +50,8 @@ def ours_runner(model, method, max_length):
     # over the rows that hold one: so that pass is off too (its cost is in the README).
     beam = dict(beam_width=4, length_penalty=0.0) if method == "beam" else {}
     translator = keras_s2s.Translator(model, method=method, max_length=max_length, min_length=0,
-                                      no_repeat_ngram_size=0, replace_unknown=False, **beam)
+                                      no_repeat_ngram_size=0, replace_unknown=False,
+                                      jit_compile=jit_compile, **beam)
 
     def run(batches):
         tokens = 0
@@ -106,6 +107,9 @@ def transformer_configurations(args, sentences):
             configurations += [
                 (("transformer", setting, "ours"), ours_runner(model, method, args.max_length),
                  batches, count),
+                # XLA (jit_compile=True): its warm-up round compiles every shape.
+                (("transformer", setting, "ours-xla"), ours_runner(
+                    model, method, args.max_length, jit_compile=True), batches, count),
                 (("transformer", setting, "ct2-float32"), ctranslate2_runner(
                     model, args.float32_dir, beam_size, args.max_length, args.threads),
                  batches, count),

@@ -81,6 +81,10 @@ class Translator(tf.Module):
         # every SavedModel.
         self._model = _NotSaved(model)
         self.model_variables = serving_variables(model)
+        # The XLA-compiled search (Python only: `export` refuses jit_compile).
+        self._compiled_search = _NotSaved(
+            tf.function(self._search_ids, jit_compile=True) if self.decoding.jit_compile
+            else None)
 
     @property
     def model(self):
@@ -138,6 +142,26 @@ class Translator(tf.Module):
         encoder_token_ids = tf.pad(source.to_tensor(default_value=PAD_ID), [[0, 0], [0, 1]])
         controls, prefix_lengths = self._controls(tf.shape(source_lengths)[0], prefix)
         max_length, max_lengths = self._length_limits(source_lengths, prefix_lengths)
+        seed = settings.seed if seed is None else seed
+        search_ids = self._search_ids
+        if settings.jit_compile:
+            # XLA compiles once per shape: sources are padded up to a multiple of 8
+            # tokens (a bucket), and the output buffer is as wide as any row's limit
+            # may be (a Python int); each row still stops at its own limit.
+            width = tf.shape(encoder_token_ids)[1]
+            encoder_token_ids = tf.pad(encoder_token_ids, [[0, 0], [0, -width % 8]])
+            model_limit = model.target_encoder.max_length
+            max_length = min(settings.max_length or model_limit, model_limit)
+            search_ids = self._compiled_search.value
+        ids, scores, lengths = search_ids(encoder_token_ids, max_length, max_lengths, controls,
+                                          seed)
+        return {"ids": ids, "scores": scores, "lengths": lengths,
+                "source_lengths": source_lengths, "encoder_token_ids": encoder_token_ids}
+
+    def _search_ids(self, encoder_token_ids, max_length, max_lengths, controls, seed):
+        """Encoder, then the settings' search: `(ids (batch, results, time),
+        scores, lengths (batch, results))`."""
+        model, settings = self.model, self.decoding
         common = dict(start_id=START_ID, end_id=END_ID, max_length=max_length,
                       max_lengths=max_lengths, pad_id=PAD_ID, controls=controls)
         state = model.initial_state(encoder_token_ids)
@@ -153,13 +177,11 @@ class Translator(tf.Module):
             else:
                 result = decoding.sample(
                     model.decode_step, state, temperature=settings.temperature,
-                    top_k=settings.top_k, top_p=settings.top_p,
-                    seed=settings.seed if seed is None else seed, **common)
+                    top_k=settings.top_k, top_p=settings.top_p, seed=seed, **common)
             # Same layout as beam search: (batch, num_results=1, time).
             ids, scores = result.ids[:, None, :], result.log_probs[:, None]
             lengths = result.lengths[:, None]
-        return {"ids": ids, "scores": scores, "lengths": lengths,
-                "source_lengths": source_lengths, "encoder_token_ids": encoder_token_ids}
+        return ids, scores, lengths
 
     def _detokenize(self, text, found):
         """`(batch, results, time)` ids -> `string[batch, results]`."""

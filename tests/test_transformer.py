@@ -183,6 +183,17 @@ def test_beam_of_one_is_greedy_and_greedy_compiles_with_xla(trained_transformer)
     assert [w.decode() for w in words[:8]] == list(test_pairs.targets[:8])
 
 
+def test_jit_compiled_translator_gives_the_graphs_beam_translations(trained_transformer):
+    model, test_pairs, _ = trained_transformer
+    texts = tf.constant(list(test_pairs.sources[:12]))
+    plain = keras_s2s.Translator(model, method="beam")
+    compiled = keras_s2s.Translator(model, method="beam", jit_compile=True)
+    expected = plain(texts)
+    found = compiled(texts)
+    assert found["translation"].numpy().tolist() == expected["translation"].numpy().tolist()
+    np.testing.assert_allclose(found["score"].numpy(), expected["score"].numpy(), atol=1e-4)
+
+
 @pytest.mark.slow
 def test_export_translates_the_same_when_loaded_cold(trained_transformer, tmp_path):
     model, test_pairs, _ = trained_transformer

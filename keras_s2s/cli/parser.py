@@ -201,7 +201,7 @@ def _add_export(commands):
     add_verbosity_options(export, progress=False)
     # keras_s2s.export's serving_default is beam search unless told otherwise.
     add_decoding_options(export, methods=("beam", "greedy"), default_method="beam",
-                         skip=("temperature", "top_k", "top_p", "seed"))
+                         skip=("temperature", "top_k", "top_p", "seed", "jit_compile"))
 
 
 def _add_check_export(commands):

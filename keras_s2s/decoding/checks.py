@@ -70,3 +70,7 @@ def check_repetition_penalty(value):
 def check_replace_unknown(value):
     _require(value is None or isinstance(value, bool), "replace_unknown",
              "True, False or None", value)
+
+
+def check_jit_compile(value):
+    _require(isinstance(value, bool), "jit_compile", "True or False", value)

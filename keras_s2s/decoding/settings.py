@@ -89,6 +89,14 @@ class DecodingSettings:
                            applies_to=["sample"], check=checks.check_top_p)
     seed: int | None = _option(None, "sampling seed (reproducible samples)",
                                applies_to=["sample"], check=checks.check_seed)
+    # Measured (README, issue #18): the Transformer at batch 1 on one CPU thread, greedy
+    # 38-46 -> 68-75 sent/s; at batch 64 XLA is slower (10.1 against 9.1 ms a step).
+    jit_compile: bool = _option(
+        False, "compile the search with XLA: faster for a few sentences at a time on CPU "
+        "(less per-op overhead), slower for large batches; it compiles once per batch size "
+        "and source length bucket (8 tokens), and the first batch of each waits seconds. "
+        "Python only: an export cannot use it (TF Serving disables XLA JIT by default)",
+        check=checks.check_jit_compile, kind=bool)
 
     def __post_init__(self):
         for field in dataclasses.fields(self):

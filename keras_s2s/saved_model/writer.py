@@ -169,6 +169,11 @@ def export(model, base_path: str | os.PathLike, *, decoding: DecodingSettings | 
         decoding_options.setdefault("method", "beam")
     settings = contract.signature_settings(
         DecodingSettings.from_options(decoding, **decoding_options), sampling)
+    if any(signature.jit_compile for signature in settings.values()):
+        # Stock TF Serving runs XLA-compiled graphs only with --xla_cpu_compilation_enabled.
+        raise ValueError("jit_compile=True cannot be exported: TF Serving does not compile "
+                         "with XLA by default. Export without it; it is a setting for "
+                         "translate() in Python.")
     model = model_from(model)
     module = ExportModule(model, settings)
     base_path = _prepare_base_path(base_path)
