@@ -91,7 +91,11 @@ class Translator(tf.Module):
         return self._model.value
 
     def _length_limits(self, source_lengths, prefix_lengths):
-        """(buffer width, per-row limits or None), never past the model's limit."""
+        """(buffer width, per-row limits or None), never past the model's limit.
+
+        Under `jit_compile` the width is a Python int (XLA compiles per shape):
+        the widest any row's limit may be; each row still stops at its own.
+        """
         model_limit = self.model.target_encoder.max_length
         if self.decoding.max_length is not None:
             # A Transformer's key/value cache holds max_target_length positions;
@@ -100,6 +104,8 @@ class Translator(tf.Module):
         # A forced prefix does not eat into the continuation's budget.
         max_lengths = tf.minimum(default_max_lengths(source_lengths, model_limit)
                                  + prefix_lengths, model_limit)
+        if self.decoding.jit_compile:
+            return model_limit, max_lengths
         # The output buffer's width: the longest row limit (at least 1).
         return tf.reduce_max(tf.concat([max_lengths, [1]], axis=0)), max_lengths
 
@@ -146,12 +152,9 @@ class Translator(tf.Module):
         search_ids = self._search_ids
         if settings.jit_compile:
             # XLA compiles once per shape: sources are padded up to a multiple of 8
-            # tokens (a bucket), and the output buffer is as wide as any row's limit
-            # may be (a Python int); each row still stops at its own limit.
+            # tokens (a bucket); the output width is static (_length_limits).
             width = tf.shape(encoder_token_ids)[1]
             encoder_token_ids = tf.pad(encoder_token_ids, [[0, 0], [0, -width % 8]])
-            model_limit = model.target_encoder.max_length
-            max_length = min(settings.max_length or model_limit, model_limit)
             search_ids = self._compiled_search.value
         ids, scores, lengths = search_ids(encoder_token_ids, max_length, max_lengths, controls,
                                           seed)

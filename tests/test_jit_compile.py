@@ -52,3 +52,20 @@ def test_export_refuses_jit_compile_and_bad_values_name_the_setting(trained, tmp
     assert not (tmp_path / "m").exists() or not any((tmp_path / "m").iterdir())
     with pytest.raises(ValueError, match="jit_compile"):
         DecodingSettings(jit_compile="yes")
+
+
+def test_the_cli_flag_translates_the_same_and_export_has_none(trained, tmp_path, capsys):
+    from keras_s2s.cli import main
+
+    _, test_pairs, path = trained
+    sources = list(test_pairs.sources[:3])
+    assert main(["translate", "--model", str(path), *sources]) == 0
+    plain = capsys.readouterr().out
+    assert main(["translate", "--model", str(path), "--jit-compile", "yes", *sources]) == 0
+    assert capsys.readouterr().out == plain and plain.strip().splitlines() == list(
+        test_pairs.targets[:3])
+    with pytest.raises(SystemExit) as exited:  # argparse: unrecognised arguments
+        main(["export", "--model", str(path), "--output", str(tmp_path / "m"),
+              "--jit-compile", "yes"])
+    error = capsys.readouterr().err.strip().splitlines()
+    assert exited.value.code == 2 and len(error) == 1 and "--jit-compile" in error[0]

@@ -67,13 +67,10 @@ def _candidates(beams: LiveBeams, log_probs, *, batch, beam_width):
     Returns `(top_log_probs, origin, token)`, each `(batch, 2 * beam)`:
     `origin` is the index of the computed beam a candidate extends.
     """
-    vocab = log_probs.shape[-1]
-    if vocab is None:  # unknown until run: TF's own TopK
-        per_beam = tf.minimum(2 * beam_width, tf.shape(log_probs)[-1])
-        beam_best, beam_tokens = tf.math.top_k(log_probs, k=per_beam)  # (m, per_beam)
-    else:
-        per_beam = min(2 * beam_width, vocab)
-        beam_best, beam_tokens = top_k(log_probs, per_beam)  # (m, per_beam)
+    vocab = log_probs.shape[-1]  # a vocabulary size unknown until run leaves k a tensor
+    per_beam = (min(2 * beam_width, vocab) if vocab is not None
+                else tf.minimum(2 * beam_width, tf.shape(log_probs)[-1]))
+    beam_best, beam_tokens = top_k(log_probs, per_beam)  # (m, per_beam)
     slot_of = tf.stack([beams.row, beams.slot], axis=1)  # (m, 2)
     # Row-major table (batch, beam, per_beam) of candidate log-probs; slots
     # without a computed beam stay empty.
