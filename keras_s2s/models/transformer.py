@@ -35,13 +35,9 @@ from keras_s2s.arguments import check_choice, check_positive_integer, check_rate
 from keras_s2s.decoding.buffers import inside_xla
 from keras_s2s.models.base import Seq2Seq
 from keras_s2s.models.key_value_cache import EmptyDecoderCache
+from keras_s2s.models.multi_head_attention import KeyValueProjection
 from keras_s2s.models.tied_output import TiedOutputProjection
-from keras_s2s.models.transformer_layers import (
-    DecoderBlock,
-    EncoderBlock,
-    KeyValueProjection,
-    PositionalEmbedding,
-)
+from keras_s2s.models.transformer_layers import DecoderBlock, EncoderBlock, PositionalEmbedding
 
 
 class KeyValues(NamedTuple):

@@ -1,9 +1,10 @@
 """The Transformer's building blocks, written so that decoding can cache.
 
-Attention takes keys and values that are *already projected*: the decoder can
-then keep every past position's keys and values in a fixed-size buffer and
-project only the newest token at each step, and the encoder's keys and values
-for cross-attention can be computed once per sentence instead of once per step.
+Attention (`keras_s2s.models.multi_head_attention`) takes keys and values
+that are *already projected*: the decoder keeps every past position's keys
+and values in its cache (`keras_s2s.models.key_value_cache`) and projects
+only the newest token at each step, and the encoder's keys and values for
+cross-attention are computed once per sentence instead of once per step.
 
 Every block is pre-norm (`x + f(LayerNorm(x))`): the residual path stays an
 identity, so gradients reach the bottom layers undamped and training is stable
@@ -16,9 +17,8 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
-from keras_s2s.decoding.row_constants import attend_by_row
-from keras_s2s.masking import masked_softmax
 from keras_s2s.models.key_value_cache import cached_keys_and_values
+from keras_s2s.models.multi_head_attention import KeyValueProjection, MultiHeadAttention
 
 
 @keras.saving.register_keras_serializable(package="keras_s2s")
@@ -49,114 +49,6 @@ class PositionalEmbedding(keras.layers.Layer):
     def get_config(self):
         return {**super().get_config(), "vocabulary_size": self.vocabulary_size,
                 "max_length": self.max_length, "hidden_dim": self.hidden_dim}
-
-
-def split_heads(x, num_heads: int):
-    """`(batch, time, hidden) -> (batch, heads, time, hidden // heads)`."""
-    batch, width = tf.shape(x)[0], x.shape[-1]
-    x = tf.reshape(x, [batch, -1, num_heads, width // num_heads])
-    return tf.transpose(x, [0, 2, 1, 3])
-
-
-@keras.saving.register_keras_serializable(package="keras_s2s")
-class KeyValueProjection(keras.layers.Layer):
-    """`x (batch, time, hidden) -> (keys, values)`, each `(batch, heads, time, head_dim)`.
-
-    Heads-first, the layout attention multiplies in: cached keys and values
-    are then used as they are, with no transpose of the cache at every step.
-    """
-
-    def __init__(self, hidden_dim: int, num_heads: int, **kwargs):
-        super().__init__(**kwargs)
-        self.hidden_dim = hidden_dim
-        self.num_heads = num_heads
-        self.key_projection = keras.layers.Dense(hidden_dim, name="key")
-        self.value_projection = keras.layers.Dense(hidden_dim, name="value")
-
-    def call(self, x):
-        return (split_heads(self.key_projection(x), self.num_heads),
-                split_heads(self.value_projection(x), self.num_heads))
-
-    def get_config(self):
-        return {**super().get_config(), "hidden_dim": self.hidden_dim,
-                "num_heads": self.num_heads}
-
-
-@keras.saving.register_keras_serializable(package="keras_s2s")
-class MultiHeadAttention(keras.layers.Layer):
-    """Scaled dot-product attention over several heads, on projected keys/values.
-
-    Owns the query and output projections; the key/value projection is a
-    separate `KeyValueProjection`, so its results can be cached.
-
-    Call: `(query (batch, t, hidden), keys, values (batch, heads, s, head_dim),
-    key_mask (batch, s) or None, causal=False)` -> `(batch, t, hidden)`.
-    `key_mask` marks the keys that may be attended to; `causal=True` also lets
-    query i see only keys 0..i (teacher-forced decoder self-attention).
-    """
-
-    def __init__(self, hidden_dim: int, num_heads: int, dropout: float = 0.0, **kwargs):
-        super().__init__(**kwargs)
-        self.hidden_dim = hidden_dim
-        self.num_heads = num_heads
-        self.dropout = dropout
-        self.head_dim = hidden_dim // num_heads
-        self.query_projection = keras.layers.Dense(hidden_dim, name="query")
-        self.output_projection = keras.layers.Dense(hidden_dim, name="output")
-        self.weights_dropout = keras.layers.Dropout(dropout, name="weights_dropout")
-
-    def _weights(self, query, keys, key_mask, causal):
-        """Attention weights, float32 `(batch, heads, t, s)`, from the projected query."""
-        q = split_heads(query, self.num_heads) * self.head_dim ** -0.5
-        # Softmax in float32 even under a mixed-precision policy.
-        scores = tf.matmul(q, tf.cast(keys, q.dtype), transpose_b=True)  # (b, h, t, s)
-        scores = tf.cast(scores, tf.float32)
-        allowed = tf.ones_like(scores, dtype=tf.bool)
-        if key_mask is not None:
-            allowed &= tf.cast(key_mask, tf.bool)[:, None, None, :]
-        if causal:
-            query_positions = tf.range(tf.shape(scores)[2])[:, None]
-            key_positions = tf.range(tf.shape(scores)[3])[None, :]
-            allowed &= (key_positions <= query_positions)[None, None]
-        return masked_softmax(scores, allowed)
-
-    def attention_weights(self, query, keys, key_mask=None):
-        """Inference weights averaged over heads: `(batch, t, s)` (for attention maps)."""
-        return tf.reduce_mean(self._weights(self.query_projection(query), keys, key_mask,
-                                            causal=False), axis=1)
-
-    def attend(self, projected_query, keys, values, key_mask=None, causal=False,
-               training=None):
-        """The heads' attention, between the two projections: a projected query
-        `(batch, t, hidden)` -> context `(batch, t, hidden)`."""
-        weights = self._weights(projected_query, keys, key_mask, causal)
-        weights = self.weights_dropout(weights, training=training)
-        context = tf.matmul(tf.cast(weights, values.dtype), values)  # (b, h, t, head_dim)
-        context = tf.transpose(context, [0, 2, 1, 3])  # (b, t, h, head_dim)
-        return tf.reshape(context, [tf.shape(context)[0], -1, self.hidden_dim])
-
-    def call(self, query, keys, values, key_mask=None, causal=False, training=None):
-        context = self.attend(self.query_projection(query), keys, values, key_mask, causal,
-                              training)
-        return self.output_projection(context)
-
-    def one_query(self, query, keys, values, key_mask=None, beams=None):
-        """Inference with one query position per row, 2-D: `(n, hidden) -> (n, hidden)`.
-
-        Both projections see 2-D tensors: Keras multiplies a 3-D input through
-        `tf.tensordot`, about a dozen small ops where a 2-D one takes one
-        MatMul, and a decoding step is made of such small ops. `beams`: the
-        keys and values hold one entry per sentence and the rows are a beam
-        search's beams (`keras_s2s.decoding.row_constants`).
-        """
-        rows = tf.shape(keys)[0]
-        context = attend_by_row(self.query_projection(query), beams, rows, lambda queries:
-                                self.attend(queries, keys, values, key_mask))
-        return self.output_projection(context)
-
-    def get_config(self):
-        return {**super().get_config(), "hidden_dim": self.hidden_dim,
-                "num_heads": self.num_heads, "dropout": self.dropout}
 
 
 @keras.saving.register_keras_serializable(package="keras_s2s")
