@@ -164,7 +164,7 @@ def test_finished_rows_leave_the_batch_and_results_do_not_change():
         # The first step runs one beam per row (the other slots would be
         # copies of it); afterwards only rows 6-7 are computed.
         assert seen[0] == 8 and seen[-1] == 2 * width, seen
-        if width > 1:  # beams drop as soon as their row is settled, not once half are
+        if width > 1:  # beams drop as soon as their row is settled (greedy: a quarter)
             assert seen[1:] == [2 * width] * (len(seen) - 1), seen
         seen.clear()
         full = search(state, compact=False)

@@ -24,7 +24,7 @@ def greedy_search(step_fn, initial_state, *, start_id, end_id, max_length, pad_i
         max_lengths: optional int32 `[batch]`, each row's own limit (at most
             `max_length`; a row is cut there). A row's result then does not
             depend on the other rows in its batch.
-        drop_finished_rows: drop finished rows from the computation once half
+        drop_finished_rows: drop finished rows from the computation once a quarter
             of them are done (same results, less work); `None`: yes, except
             under XLA (see `keras_s2s.decoding.token_loop`).
         controls: `keras_s2s.decoding.controls.Controls` (minimum lengths,

@@ -6,10 +6,14 @@ finished once it produced `end_id` or reached its length limit; from then on
 its tokens, length and log-probability never change. The `tf.while_loop` ends
 when every row is finished.
 
-Dropping finished rows: once at most half of the rows being computed are
-still live, the finished ones leave the computation (their state is gathered
-away), so a batch whose translations end at different lengths stops paying
-for the short ones. Rows never interact, so outputs are identical either way;
+Dropping finished rows: once at most three quarters of the rows being
+computed are still live, the finished ones leave the computation (their
+state is gathered away), so a batch whose translations end at different
+lengths stops paying for the short ones. Each drop copies the state, so not
+at every step: on the CTranslate2 benchmark's 256 sentences (batches of 64)
+the rows computed are 5,707 with "at most half", 5,353 with "three quarters"
+and 5,111 (the tokens) with "at every step", for 15, 28 and 144 copies;
+three quarters measured 6% faster than half, seven eighths no faster. Rows never interact, so outputs are identical either way;
 XLA needs fixed shapes, so there the rows stay.
 """
 
@@ -63,7 +67,7 @@ def _record(loop: TokenLoop, next_tokens, step_log_probs, *, end_id, pad_id, row
 
 
 def _drop_finished_rows(loop: TokenLoop, now_finished) -> TokenLoop:
-    """Keeps only live rows, once at most half of the computed ones are live."""
+    """Keeps only live rows, once at most 3/4 of the computed ones are live."""
     live = tf.reduce_sum(tf.cast(~now_finished, tf.int32))
 
     def keep_live():
@@ -72,7 +76,7 @@ def _drop_finished_rows(loop: TokenLoop, now_finished) -> TokenLoop:
                 tf.nest.map_structure(lambda t: tf.gather(t, keep), loop.state),
                 tf.gather(loop.rows, keep))
 
-    tokens, state, rows = tf.cond((live > 0) & (2 * live <= tf.shape(loop.rows)[0]),
+    tokens, state, rows = tf.cond((live > 0) & (4 * live <= 3 * tf.shape(loop.rows)[0]),
                                   keep_live, lambda: (loop.tokens, loop.state, loop.rows))
     return loop._replace(tokens=tokens, state=state, rows=rows)
 
