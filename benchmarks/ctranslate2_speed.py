@@ -3,7 +3,7 @@
 Usage:
     .venv/bin/pip install -e ".[bench]"
     .venv/bin/python benchmarks/ctranslate2_speed.py [--model T.keras | --train-minutes 3]
-        [--attention-model A.keras] [--threads 1,2] [--sentences 256] [--rounds 3]
+        [--attention-model A.keras] [--threads 1,2] [--sentences 256] [--rounds 5]
         [--work-dir runs/ctranslate2]
 
 Without `--model`, trains `benchmarks/quality.py`'s Transformer (9.4M
@@ -19,11 +19,12 @@ without `--attention-model`. Then:
 2. checks KerasHub's `GreedySampler` / `BeamSampler`, driven by the attention
    GRU's `decode_step`, against our greedy / beam search: identical ids, and
    whether KerasHub's translations have equal or lower log-probability;
-3. times, in one fresh process per thread count (`benchmarks/ctranslate2_worker.py`),
-   greedy and beam 4 (length penalty 0) at batch 1 and 64 for ours (the graph, and
-   compiled with XLA: `jit_compile=True`), CTranslate2
-   float32 and int8, and our search against KerasHub's at batch 64, in
-   interleaved rounds (fastest kept), with one fixed `--max-length`;
+3. times greedy and beam 4 (length penalty 0) at batch 1 and 64 for ours (the
+   graph) and CTranslate2 float32 and int8, one fresh process per setting and
+   thread count (`benchmarks/ctranslate2_worker.py`, whose docstring says why);
+   ours compiled with XLA (`jit_compile=True`) in a process of its own beside
+   CTranslate2 float32 again; and our search against KerasHub's at batch 64;
+   in interleaved rounds (fastest kept), with one fixed `--max-length`;
 4. prints both tables and the machine's load (the machine may be shared: a
    busy neighbour moves every number, which is why the rows take turns).
 """
@@ -156,12 +157,15 @@ def check_keras_hub(model, sentences, max_length):
               f"higher {np.sum(gaps > 1e-4)}")
 
 
-def run_worker(threads, paths, args):
+def run_worker(threads, paths, args, engines, setting):
+    """One worker process: the Transformer `engines` on `setting` ("search|batch"),
+    or with `setting=""` the attention GRU against KerasHub."""
     command = [sys.executable, str(HERE / "ctranslate2_worker.py"), "--threads", str(threads),
                "--transformer", paths["transformer"], "--float32-dir", paths["float32"],
                "--int8-dir", paths["int8"], "--sentences", str(args.sentences),
-               "--max-length", str(args.max_length), "--rounds", str(args.rounds)]
-    if paths.get("attention"):
+               "--max-length", str(args.max_length), "--rounds", str(args.rounds),
+               "--engines", ",".join(engines), "--settings", setting]
+    if not setting:
         command += ["--attention-model", paths["attention"]]
     before = os.getloadavg()
     done = subprocess.run(command, capture_output=True, text=True)
@@ -169,27 +173,54 @@ def run_worker(threads, paths, args):
     lines = [line for line in done.stdout.splitlines() if line.startswith("RESULT ")]
     if done.returncode or not lines:
         raise RuntimeError(f"worker for {threads} threads failed:\n{done.stderr[-3000:]}")
-    print(f"  {threads} thread(s): load average {before[0]:.2f} before, {after[0]:.2f} after",
-          flush=True)
+    print(f"  {threads} thread(s), {setting or 'attention GRU'}: {', '.join(engines)}; load "
+          f"average {before[0]:.2f} before, {after[0]:.2f} after", flush=True)
     return [(*row[:3], threads, *row[3:]) for row in json.loads(lines[-1][len("RESULT "):])]
 
 
-def print_table(rows, table, engines, title):
-    """rows: (table, 'search|batch', engine, threads, sentences, tokens, seconds)."""
+TRANSFORMER_SETTINGS = ("greedy|1", "greedy|64", "beam|1", "beam|64")
+
+
+def timed_rows(threads, paths, args):
+    """Every timing of one thread count: one process per Transformer setting
+    for ours and CTranslate2, one more per setting for our XLA search beside
+    CTranslate2 float32 (renamed `ct2-float32@xla`: XLA's ratio is taken
+    against its own process's CTranslate2), and one for the KerasHub table
+    (why separate processes: the docstring of ctranslate2_worker.py)."""
+    rows = []
+    for setting in TRANSFORMER_SETTINGS:
+        rows += run_worker(threads, paths, args, ["ours", "ct2-float32", "ct2-int8"], setting)
+        for table, row_setting, engine, *rest in run_worker(
+                threads, paths, args, ["ours-xla", "ct2-float32"], setting):
+            rows.append((table, row_setting, engine if engine == "ours-xla" else
+                         f"{engine}@xla", *rest))
+    if paths.get("attention"):
+        rows += run_worker(threads, paths, args, [], "")
+    return rows
+
+
+def print_table(rows, table, engines, title, anchors=None):
+    """rows: (table, 'search|batch', engine, threads, sentences, tokens, seconds).
+
+    Each engine of ours (named ours...) is divided by the first peer, or by
+    `anchors[engine]` (a peer timed in that engine's own process)."""
+    anchors = anchors or {}
     rate = {(s, t, e): (n / sec, tok / sec) for tb, s, e, t, n, tok, sec in rows if tb == table}
     settings = sorted({(s, t) for s, t, _ in rate},
                       key=lambda k: (k[0].split("|")[0], int(k[0].split("|")[1]), k[1]))
     columns = " | ".join(f"{engine} sent/s | {engine} tok/s" for engine in engines)
-    # Every engine of ours (the ones named ours...) against the first peer.
     ours = [e for e in engines if e.startswith("ours")]
     peer = next(e for e in engines if not e.startswith("ours"))
-    ratios = " | ".join(f"{e} / {peer}" for e in ours)
+    ratios = " | ".join(f"{e} / {anchors.get(e, peer)}" for e in ours)
     header = f"| search | batch | threads | {columns} | {ratios} |"
     print(f"\n{title}\n{header}\n|" + "---|" * (header.count("|") - 1))
+    nan = (float("nan"),) * 2
     for setting, threads in settings:
         search, batch = setting.split("|")
-        cells = {e: rate.get((setting, threads, e), (float("nan"),) * 2) for e in engines}
-        ratio = " | ".join(f"{cells[e][0] / cells[peer][0]:.2f}" for e in ours)
+        cells = {e: rate.get((setting, threads, e), nan) for e in engines}
+        ratio = " | ".join(
+            f"{cells[e][0] / rate.get((setting, threads, anchors.get(e, peer)), nan)[0]:.2f}"
+            for e in ours)
         print(f"| {search} | {batch} | {threads} | "
               + " | ".join(f"{s:,.1f} | {t:,.0f}" for s, t in cells.values()) + f" | {ratio} |")
 
@@ -206,7 +237,7 @@ def main():
     parser.add_argument("--check-sentences", type=int, default=None,
                         help="test sentences for the identical-ids check (default: all)")
     parser.add_argument("--max-length", type=int, default=40)
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
 
     from keras_s2s.ctranslate2_export import export_ctranslate2
@@ -235,9 +266,11 @@ def main():
     print(f"\nTiming {args.sentences} test sentences (batch 1: the first 32), max length "
           f"{args.max_length}, {args.rounds} interleaved rounds; {os.cpu_count()} CPUs")
     rows = [row for threads in args.threads.split(",")
-            for row in run_worker(int(threads), paths, args)]
+            for row in timed_rows(int(threads), paths, args)]
     print_table(rows, "transformer", ["ours", "ours-xla", "ct2-float32", "ct2-int8"],
-                f"Transformer ({model.count_params():,} parameters): ours vs CTranslate2")
+                f"Transformer ({model.count_params():,} parameters): ours vs CTranslate2 "
+                "(ours-xla: against the CTranslate2 float32 of its own process, "
+                "ct2-float32@xla)", anchors={"ours-xla": "ct2-float32@xla"})
     if "attention" in paths:
         print_table(rows, "attention", ["ours", "keras-hub"],
                     "Attention GRU: our search vs KerasHub's samplers, same decode_step")

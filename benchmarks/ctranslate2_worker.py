@@ -1,4 +1,4 @@
-"""One thread count's timings for `benchmarks/ctranslate2_speed.py`, in a process of its own.
+"""One process's timings for `benchmarks/ctranslate2_speed.py`: some engines, some settings.
 
 TensorFlow fixes its thread pools when it first runs an op, so each thread
 count needs a fresh process: this script sets them first, then times every
@@ -7,7 +7,21 @@ configuration in interleaved rounds (each keeps its fastest round, as
 
 Usage (run by benchmarks/ctranslate2_speed.py, not by hand):
     python benchmarks/ctranslate2_worker.py --threads 1 --transformer T.keras
-        --float32-dir D32 --int8-dir D8 --attention-model A.keras
+        --float32-dir D32 --int8-dir D8 [--attention-model A.keras]
+        [--engines ours,ct2-float32,ct2-int8] [--settings "greedy|64"]
+
+`benchmarks/ctranslate2_speed.py` runs one process per setting (search and
+batch size), and our XLA search (`ours-xla`) in a process of its own, each
+with CTranslate2 float32 beside it as that process's anchor. A process that
+has run other settings, or XLA, runs our graph search slower: greedy at batch
+64 took 0.84-0.91 s in a process that also timed batch 1 and beam search,
+0.70-0.71 s alone (CTranslate2: 0.73-0.75 s and 0.65-0.69 s), 12:00-12:15
+UTC 2026-12-03. The likely cause is oneDNN's primitive cache: every new
+matrix-product shape (each step's attention has a new key count, each batch
+its own row count) builds a primitive, and rounds that cycle through more
+shapes than the cache holds miss every time; with `TF_ENABLE_ONEDNN_OPTS=0`
+(TensorFlow's own kernels, no such cache) the mixed process ran greedy at
+batch 64 in 0.73 s. The README says so beside the table.
 """
 
 from __future__ import annotations
@@ -94,29 +108,32 @@ def search_runner(model, search):
     return run
 
 
+ENGINES = ("ours", "ours-xla", "ct2-float32", "ct2-int8")
+
+
 def transformer_configurations(args, sentences):
     import keras_s2s
 
     model = keras_s2s.load(args.transformer)
+    runners = {
+        "ours": lambda method, beam_size: ours_runner(model, method, args.max_length),
+        # XLA (jit_compile=True): its warm-up round compiles every shape.
+        "ours-xla": lambda method, beam_size: ours_runner(model, method, args.max_length,
+                                                          jit_compile=True),
+        "ct2-float32": lambda method, beam_size: ctranslate2_runner(
+            model, args.float32_dir, beam_size, args.max_length, args.threads),
+        "ct2-int8": lambda method, beam_size: ctranslate2_runner(
+            model, args.int8_dir, beam_size, args.max_length, args.threads),
+    }
     configurations = []
-    for method, beam_size in (("greedy", 1), ("beam", 4)):
-        for batch_size in (1, 64):
-            count = args.batch_1_sentences if batch_size == 1 else len(sentences)
-            batches = batches_of(sentences[:count], batch_size)
-            setting = f"{method}|{batch_size}"
-            configurations += [
-                (("transformer", setting, "ours"), ours_runner(model, method, args.max_length),
-                 batches, count),
-                # XLA (jit_compile=True): its warm-up round compiles every shape.
-                (("transformer", setting, "ours-xla"), ours_runner(
-                    model, method, args.max_length, jit_compile=True), batches, count),
-                (("transformer", setting, "ct2-float32"), ctranslate2_runner(
-                    model, args.float32_dir, beam_size, args.max_length, args.threads),
-                 batches, count),
-                (("transformer", setting, "ct2-int8"), ctranslate2_runner(
-                    model, args.int8_dir, beam_size, args.max_length, args.threads),
-                 batches, count),
-            ]
+    for setting in args.settings.split(","):  # "search|batch"
+        method, batch_size = setting.split("|")
+        count = args.batch_1_sentences if batch_size == "1" else len(sentences)
+        batches = batches_of(sentences[:count], int(batch_size))
+        configurations += [
+            (("transformer", setting, engine),
+             runners[engine](method, 4 if method == "beam" else 1), batches, count)
+            for engine in args.engines.split(",")]
     return configurations
 
 
@@ -162,17 +179,21 @@ def main():
     parser.add_argument("--float32-dir", required=True)
     parser.add_argument("--int8-dir", required=True)
     parser.add_argument("--attention-model", default=None)
+    parser.add_argument("--engines", default="ours,ct2-float32,ct2-int8",
+                        help=f"Transformer engines timed here, from {', '.join(ENGINES)}")
+    parser.add_argument("--settings", default="greedy|1,greedy|64,beam|1,beam|64",
+                        help="Transformer settings timed here, search|batch")
     parser.add_argument("--sentences", type=int, default=256)
     parser.add_argument("--batch-1-sentences", type=int, default=32)
     parser.add_argument("--max-length", type=int, default=40)
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
     set_threads(args.threads)
 
     from keras_s2s.data import load_corpus
 
     sentences = list(load_corpus("bible-spa-eng", max_words=20).test.sources[: args.sentences])
-    configurations = transformer_configurations(args, sentences)
+    configurations = transformer_configurations(args, sentences) if args.settings else []
     if args.attention_model:
         configurations += attention_configurations(args, sentences)
     results = time_in_rounds(configurations, args.rounds)
