@@ -13,8 +13,9 @@ lengths stops paying for the short ones. Each drop copies the state, so not
 at every step: on the CTranslate2 benchmark's 256 sentences (batches of 64)
 the rows computed are 5,707 with "at most half", 5,353 with "three quarters"
 and 5,111 (the tokens) with "at every step", for 15, 28 and 144 copies;
-three quarters measured 6% faster than half, seven eighths no faster. Rows never interact, so outputs are identical either way;
-XLA needs fixed shapes, so there the rows stay.
+three quarters measured 6% faster than half, seven eighths no faster.
+Rows never interact, so outputs are identical either way; XLA needs fixed
+shapes, so there the rows stay.
 """
 
 from __future__ import annotations
