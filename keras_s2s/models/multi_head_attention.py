@@ -82,9 +82,10 @@ class MultiHeadAttention(keras.layers.Layer):
         self.output_projection = keras.layers.Dense(hidden_dim, name="output")
         self.weights_dropout = keras.layers.Dropout(dropout, name="weights_dropout")
 
-    def _weights(self, query, keys, key_mask, causal):
-        """Attention weights, float32 `(batch, heads, t, s)`, from the projected query."""
-        q = split_heads(query, self.num_heads) * self.head_dim ** -0.5
+    def _weights(self, query_heads, keys, key_mask, causal):
+        """Attention weights, float32 `(batch, heads, t, s)`, from the projected
+        query split into heads `(batch, heads, t, head_dim)`."""
+        q = query_heads * self.head_dim ** -0.5
         scores = tf.matmul(q, tf.cast(keys, q.dtype), transpose_b=True)  # (b, h, t, s)
         return self._softmax(scores, key_mask, causal)
 
@@ -114,22 +115,22 @@ class MultiHeadAttention(keras.layers.Layer):
         (`one_position_heads`, and `(n, heads, 1, head_dim)` is already the
         memory order of `(n, hidden)`), so the results are identical.
         """
-        q = one_position_heads(projected_query, self.num_heads) * self.head_dim ** -0.5
-        scores = tf.matmul(q, tf.cast(keys, q.dtype), transpose_b=True)  # (n, h, 1, s)
-        weights = self._softmax(scores, key_mask, causal=False)
+        weights = self._weights(one_position_heads(projected_query, self.num_heads), keys,
+                                key_mask, causal=False)  # (n, h, 1, s)
         context = tf.matmul(tf.cast(weights, values.dtype), values)  # (n, h, 1, head_dim)
         return tf.reshape(context, [-1, self.hidden_dim])
 
     def attention_weights(self, query, keys, key_mask=None):
         """Inference weights averaged over heads: `(batch, t, s)` (for attention maps)."""
-        return tf.reduce_mean(self._weights(self.query_projection(query), keys, key_mask,
-                                            causal=False), axis=1)
+        query_heads = split_heads(self.query_projection(query), self.num_heads)
+        return tf.reduce_mean(self._weights(query_heads, keys, key_mask, causal=False), axis=1)
 
     def attend(self, projected_query, keys, values, key_mask=None, causal=False,
                training=None):
         """The heads' attention, between the two projections: a projected query
         `(batch, t, hidden)` -> context `(batch, t, hidden)`."""
-        weights = self._weights(projected_query, keys, key_mask, causal)
+        weights = self._weights(split_heads(projected_query, self.num_heads), keys, key_mask,
+                                causal)
         weights = self.weights_dropout(weights, training=training)
         context = tf.matmul(tf.cast(weights, values.dtype), values)  # (b, h, t, head_dim)
         context = tf.transpose(context, [0, 2, 1, 3])  # (b, t, h, head_dim)
