@@ -96,6 +96,25 @@ def test_state_is_batch_first_with_a_preallocated_cache():
     assert len(model.encoder_model.outputs) == len(tf.nest.flatten(state)) == 10
 
 
+def test_encoder_on_real_tokens_only_is_the_padded_encoder_model():
+    # initial_state runs the encoder's position-wise layers on the real tokens
+    # alone (keras_s2s.models.packed_tokens); the Functional encoder_model, on
+    # every position. They must agree wherever the decoder looks.
+    model = _tiny_model()
+    encoder_ids, _ = _batch()
+    encoder_ids = np.concatenate([encoder_ids, np.zeros((1, 6), "int32")])  # + an empty row
+    state = model.initial_state(tf.constant(encoder_ids))
+    padded = model.encoder_model(tf.constant(encoder_ids))[5:9]  # cross keys/values, flat
+    real = encoder_ids != PAD_ID
+    real[3] = True  # an empty row attends over all its padding: all of it must agree
+    for packed, full in zip(tf.nest.flatten(state.cross_attention), padded):
+        packed, full = packed.numpy(), full.numpy()  # (batch, heads, time, head_dim)
+        np.testing.assert_allclose(packed.transpose(0, 2, 1, 3)[real],
+                                   full.transpose(0, 2, 1, 3)[real], atol=1e-6)
+        assert not packed.transpose(0, 2, 1, 3)[~real].any()  # padding: zeros, never read
+        assert full.transpose(0, 2, 1, 3)[~real].any()  # (the padded encoder fills it)
+
+
 def test_mixed_precision_keeps_float32_logits_and_a_stable_state():
     keras.mixed_precision.set_global_policy("mixed_float16")
     try:

@@ -54,6 +54,13 @@ class KeyValueProjection(keras.layers.Layer):
         return (split_heads(self.key_projection(x), self.num_heads),
                 split_heads(self.value_projection(x), self.num_heads))
 
+    def packed(self, x, tokens):
+        """`call` on real tokens `x (tokens, hidden)` packed by `tokens` (a
+        `keras_s2s.models.packed_tokens.PackedTokens`): keys and values in the
+        padded layout `(batch, heads, time, head_dim)`, zeros at padding."""
+        return (split_heads(tokens.unpack(self.key_projection(x)), self.num_heads),
+                split_heads(tokens.unpack(self.value_projection(x)), self.num_heads))
+
     def get_config(self):
         return {**super().get_config(), "hidden_dim": self.hidden_dim,
                 "num_heads": self.num_heads}
@@ -140,6 +147,13 @@ class MultiHeadAttention(keras.layers.Layer):
         context = self.attend(self.query_projection(query), keys, values, key_mask, causal,
                               training)
         return self.output_projection(context)
+
+    def packed(self, query, keys, values, tokens, key_mask=None):
+        """Inference on real tokens `query (tokens, hidden)` packed by `tokens`
+        (see `KeyValueProjection.packed`): the projections on the packed rows,
+        attention in the padded layout. Returns `(tokens, hidden)`."""
+        context = self.attend(tokens.unpack(self.query_projection(query)), keys, values, key_mask)
+        return self.output_projection(tokens.pack(context))
 
     def one_query(self, query, keys, values, key_mask=None, beams=None):
         """Inference with one query position per row, 2-D: `(n, hidden) -> (n, hidden)`.

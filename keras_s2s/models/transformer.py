@@ -19,9 +19,8 @@ The Functional `encoder_model` / `decoder_model` carry the same tensors as a
 flat list in that order (`tf.nest.flatten(state)`). A beam search keeps the
 last two once per sentence (`keras_s2s.decoding.row_constants`).
 
-Each step projects only the newest token and writes its key/value at `step`
-(a key/value cache), so a step costs the same at token 1 and token 60, and the
-encoder's keys/values are projected once per sentence, not once per step.
+Each step projects only the newest token into the key/value cache; the encoder
+runs once per sentence, at inference on its real tokens only (`packed_tokens`).
 """
 
 from __future__ import annotations
@@ -36,6 +35,7 @@ from keras_s2s.decoding.buffers import inside_xla
 from keras_s2s.models.base import Seq2Seq
 from keras_s2s.models.key_value_cache import EmptyDecoderCache
 from keras_s2s.models.multi_head_attention import KeyValueProjection
+from keras_s2s.models.packed_tokens import encode_real_tokens
 from keras_s2s.models.tied_output import TiedOutputProjection
 from keras_s2s.models.transformer_layers import DecoderBlock, EncoderBlock, PositionalEmbedding
 
@@ -247,14 +247,19 @@ class TransformerSeq2Seq(Seq2Seq):
         return last.cross_attention_weights(y, cross[-1].keys, source_mask)
 
     def initial_state(self, encoder_token_ids) -> TransformerState:
-        """`encoder_model`'s flat outputs as a `TransformerState`; outside XLA
-        with an empty, growing key/value cache (see `key_value_cache`)."""
-        flat = self.encoder_model(encoder_token_ids, training=False)
-        state = tf.nest.pack_sequence_as(self._state_structure(), list(flat))
+        """Outside XLA: the encoder on real tokens only (`packed_tokens`) and an empty,
+        growing cache (`key_value_cache`); under XLA, `encoder_model`'s outputs."""
         if inside_xla():
-            return state
-        empty = tuple(KeyValues(*(t[:, :, :0] for t in layer)) for layer in state.self_attention)
-        return state._replace(self_attention=empty)
+            flat = self.encoder_model(encoder_token_ids, training=False)
+            return tf.nest.pack_sequence_as(self._state_structure(), list(flat))
+        cross, source_mask = encode_real_tokens(self, tf.cast(encoder_token_ids, tf.int32))
+        batch = tf.shape(encoder_token_ids)[0]
+        empty = tf.zeros([batch, self.num_heads, 0, self.hidden_dim // self.num_heads],
+                         self.decoder_blocks[0].compute_dtype)
+        return TransformerState(step=tf.zeros([batch], tf.int32),
+                                self_attention=tuple(KeyValues(empty, empty) for _ in cross),
+                                cross_attention=tuple(KeyValues(*kv) for kv in cross),
+                                source_mask=source_mask)
 
     def _state_structure(self) -> TransformerState:
         layers = tuple(KeyValues(0, 0) for _ in range(self.num_layers))

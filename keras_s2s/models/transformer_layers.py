@@ -114,6 +114,14 @@ class EncoderBlock(_Block):
         x = x + self.residual_dropout(h, training=training)
         return self._feed_forward(x, training)
 
+    def packed(self, x, tokens, source_mask):
+        """`call` at inference on real tokens `x (tokens, hidden)` packed by
+        `tokens` (see `keras_s2s.models.packed_tokens`) -> `(tokens, hidden)`."""
+        h = self.self_attention_norm(x)
+        keys, values = self.self_key_value.packed(h, tokens)
+        x = x + self.self_attention.packed(h, keys, values, tokens, key_mask=source_mask)
+        return x + self.feed_forward(self.feed_forward_norm(x))
+
 
 @keras.saving.register_keras_serializable(package="keras_s2s")
 class DecoderBlock(_Block):
