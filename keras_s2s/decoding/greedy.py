@@ -39,8 +39,9 @@ def greedy_search(step_fn, initial_state, *, start_id, end_id, max_length, pad_i
         ...     start_id=2, end_id=3, max_length=40)
         >>> result.ids  # int32 (batch, 40), pad_id after each row's end token
     """
-    def most_probable(log_probs, step):
-        return tf.argmax(log_probs, axis=-1, output_type=tf.int32)
+    def most_probable(scores, step):
+        # The arg-max of the unnormalised scores: no log-softmax over the vocabulary.
+        return tf.argmax(scores.scores, axis=-1, output_type=tf.int32)
 
     return token_by_token(step_fn, initial_state, choose=most_probable, start_id=start_id,
                           end_id=end_id, max_length=max_length, pad_id=pad_id,

@@ -75,9 +75,9 @@ def sample(step_fn, initial_state, *, start_id, end_id, max_length, temperature=
     else:
         base_seed = tf.cast(seed, tf.int64)
 
-    def choose(log_probs, step):
+    def choose(scores, step):
         # log_softmax only shifts each row, so it scales like the logits do.
-        logits = log_probs / tf.cast(temperature, tf.float32)  # (batch, vocab)
+        logits = scores.log_probs() / tf.cast(temperature, tf.float32)  # (batch, vocab)
         if tf.is_tensor(top_k) or top_k > 0:
             logits = tf.where(_outside_top_k(logits, top_k), -float("inf"), logits)
         if tf.is_tensor(top_p) or top_p < 1.0:

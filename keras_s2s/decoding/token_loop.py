@@ -1,7 +1,7 @@
 """The loop greedy search and sampling share: one token per row per step.
 
 Each step runs `step_fn` on the rows still being computed, lets `choose` pick
-each row's next token from its log-probabilities, and records it. A row is
+each row's next token from its scores (`controls.TokenScores`), and records it. A row is
 finished once it produced `end_id` or reached its length limit; from then on
 its tokens, length and log-probability never change. The `tf.while_loop` ends
 when every row is finished.
@@ -25,7 +25,7 @@ from typing import Any, NamedTuple
 import tensorflow as tf
 
 from keras_s2s.decoding import buffers
-from keras_s2s.decoding.controls import NO_CONTROLS, next_log_probs
+from keras_s2s.decoding.controls import NO_CONTROLS, next_token_scores
 from keras_s2s.decoding.results import SearchResult
 
 
@@ -47,11 +47,13 @@ class TokenLoop(NamedTuple):
     log_probs: tf.Tensor  # float32 (batch,)
 
 
-def _record(loop: TokenLoop, next_tokens, step_log_probs, *, end_id, pad_id, row_limits):
-    """The loop after each computed row's `next_tokens` are written down."""
+def _record(loop: TokenLoop, next_tokens, scores, *, end_id, pad_id, row_limits):
+    """The loop after each computed row's `next_tokens` are written down;
+    `scores`: the step's `TokenScores`."""
     was_finished = tf.gather(loop.finished, loop.rows)
     next_tokens = tf.where(was_finished, tf.cast(pad_id, tf.int32), next_tokens)
-    chosen = tf.gather(step_log_probs, next_tokens, batch_dims=1)  # (rows,)
+    chosen = (tf.gather(scores.scores, next_tokens, batch_dims=1)
+              - scores.log_normalizer[:, 0])  # (rows,): the chosen tokens' log-probabilities
     at = loop.rows[:, None]
     now_finished = (was_finished | tf.equal(next_tokens, end_id)
                     | (loop.step + 1 >= tf.gather(row_limits, loop.rows)))
@@ -84,7 +86,8 @@ def _drop_finished_rows(loop: TokenLoop, now_finished) -> TokenLoop:
 
 def token_by_token(step_fn, initial_state, *, choose, start_id, end_id, max_length, pad_id,
                    max_lengths=None, drop_finished_rows=None, controls=None) -> SearchResult:
-    """Runs the loop; `choose(log_probs float32 [rows, vocab], step) -> int32 [rows]`.
+    """Runs the loop; `choose(scores, step) -> int32 [rows]`, where `scores` is
+    the step's `keras_s2s.decoding.controls.TokenScores` (`(rows, vocab)`).
 
     Arguments as `greedy_search`'s (`drop_finished_rows=None`: yes, except
     under XLA).
@@ -99,11 +102,11 @@ def token_by_token(step_fn, initial_state, *, choose, start_id, end_id, max_leng
 
     def one_step(loop: TokenLoop):
         logits, state = step_fn(loop.tokens, loop.state)
-        step_log_probs = next_log_probs(  # (rows, vocab)
+        scores = next_token_scores(  # (rows, vocab)
             logits, controls, step=loop.step, rows=loop.rows, end_id=end_id,
             history=lambda: tf.gather(loop.ids, loop.rows))
-        next_tokens = tf.cast(choose(step_log_probs, loop.step), tf.int32)
-        loop, now_finished = _record(loop._replace(state=state), next_tokens, step_log_probs,
+        next_tokens = tf.cast(choose(scores, loop.step), tf.int32)
+        loop, now_finished = _record(loop._replace(state=state), next_tokens, scores,
                                      end_id=end_id, pad_id=pad_id, row_limits=row_limits)
         if drop_finished_rows:
             loop = _drop_finished_rows(loop, now_finished)
