@@ -6,8 +6,8 @@ padding. Everything in an encoder block but attention treats each position
 alone (LayerNorm, the projections, the feed-forward), so it can run on the
 real tokens packed into a 2-D `(tokens, hidden)` matrix: fewer rows, and a
 2-D Dense is one fused MatMul where a 3-D one goes through `tf.tensordot`.
-Attention mixes positions: it runs on the padded layout, its inputs scattered
-back (`PackedTokens.unpack`) and its output gathered (`PackedTokens.pack`).
+Attention mixes positions: it runs on the padded layout, its inputs put back
+in place (`PackedTokens.unpack`) and its output gathered (`PackedTokens.pack`).
 
 The results at real positions are the padded encoder's: the same row-wise
 arithmetic, and padding is masked as keys. Padding positions hold zeros
@@ -25,6 +25,8 @@ speed-up, held equal to `encoder_model` by a test.
 from __future__ import annotations
 
 import tensorflow as tf
+
+from keras_s2s.text import PAD_ID
 
 
 class PackedTokens:
@@ -64,7 +66,7 @@ def encode_real_tokens(model, encoder_token_ids):
     Returns `(cross-attention (keys, values) per decoder layer, source_mask)`,
     as `_encode` does (see the module docstring for what differs at padding).
     """
-    source_mask = tf.cast(tf.not_equal(encoder_token_ids, 0), tf.float32)
+    source_mask = tf.cast(tf.not_equal(encoder_token_ids, PAD_ID), tf.float32)
     tokens = PackedTokens(source_mask)
     x = tokens.pack(model.source_embedding(encoder_token_ids))
     for block in model.encoder_blocks:

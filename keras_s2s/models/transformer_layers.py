@@ -120,7 +120,7 @@ class EncoderBlock(_Block):
         h = self.self_attention_norm(x)
         keys, values = self.self_key_value.packed(h, tokens)
         x = x + self.self_attention.packed(h, keys, values, tokens, key_mask=source_mask)
-        return x + self.feed_forward(self.feed_forward_norm(x))
+        return self._feed_forward(x, training=False)
 
 
 @keras.saving.register_keras_serializable(package="keras_s2s")
