@@ -178,18 +178,19 @@ class Translator(tf.Module):
     def _search_in_scope(self, encoder_token_ids, common, seed):
         model, settings = self.model, self.decoding
         state = model.initial_state(encoder_token_ids)
+        step = model.decoding_step()
         if settings.method == "beam":
             result = decoding.beam_search(
-                model.decode_step, state, beam_width=settings.beam_width,
+                step, state, beam_width=settings.beam_width,
                 length_penalty=settings.length_penalty, num_results=settings.num_results,
                 **common)
             ids, scores, lengths = result.ids, result.scores, result.lengths
         else:
             if settings.method == "greedy":
-                result = decoding.greedy_search(model.decode_step, state, **common)
+                result = decoding.greedy_search(step, state, **common)
             else:
                 result = decoding.sample(
-                    model.decode_step, state, temperature=settings.temperature,
+                    step, state, temperature=settings.temperature,
                     top_k=settings.top_k, top_p=settings.top_p, seed=seed, **common)
             # Same layout as beam search: (batch, num_results=1, time).
             ids, scores = result.ids[:, None, :], result.log_probs[:, None]

@@ -12,6 +12,7 @@ from cold_loading import serve_cold
 import keras_s2s
 from keras_s2s.decoding import beam_search, greedy_search
 from keras_s2s.models import TransformerSeq2Seq, build_model
+from keras_s2s.models.transformer_state import transpose_keys
 from keras_s2s.text import END_ID, PAD_ID, START_ID, Vocabulary
 
 SOURCE_VOCABULARY = Vocabulary.build(["a b c d e f g"], lowercase=True).tokens
@@ -90,10 +91,13 @@ def test_state_is_batch_first_with_a_preallocated_cache():
     # The Functional encoder_model (and XLA) give the preallocated buffer instead.
     buffers = model.encoder_model(tf.constant(encoder_ids))[1:5]
     assert all(c.shape == (3, 4, 5, 4) for c in buffers)  # (batch, heads, max_target_length, 4)
-    assert all(c.shape == (3, 4, 6, 4) for c in cross)  # (batch, heads, source time, 4)
+    # Cross keys transposed, for the product with the query (transformer_state); values not.
+    assert [c.shape for c in cross] == [(3, 4, 4, 6), (3, 4, 6, 4)] * 2  # source time: 6
     np.testing.assert_array_equal(state.source_mask.numpy(), encoder_ids != PAD_ID)
-    # The Functional models carry the same tensors, flat, in this order.
-    assert len(model.encoder_model.outputs) == len(tf.nest.flatten(state)) == 10
+    # The Functional models carry the same tensors, flat, in this order (keys heads-first).
+    functional = model.encoder_model(tf.constant(encoder_ids))
+    assert len(functional) == len(tf.nest.flatten(state)) == 10
+    assert [c.shape for c in functional[5:9]] == [(3, 4, 6, 4)] * 4
 
 
 def test_encoder_on_real_tokens_only_is_the_padded_encoder_model():
@@ -107,7 +111,8 @@ def test_encoder_on_real_tokens_only_is_the_padded_encoder_model():
     padded = model.encoder_model(tf.constant(encoder_ids))[5:9]  # cross keys/values, flat
     real = encoder_ids != PAD_ID
     real[3] = True  # an empty row attends over all its padding: all of it must agree
-    for packed, full in zip(tf.nest.flatten(state.cross_attention), padded):
+    for packed, full in zip(tf.nest.flatten([transpose_keys(kv) for kv in state.cross_attention]),
+                            padded):
         packed, full = packed.numpy(), full.numpy()  # (batch, heads, time, head_dim)
         np.testing.assert_allclose(packed.transpose(0, 2, 1, 3)[real],
                                    full.transpose(0, 2, 1, 3)[real], atol=1e-6)
@@ -132,6 +137,28 @@ def test_mixed_precision_keeps_float32_logits_and_a_stable_state():
     assert [t.dtype for t in new_state] == [t.dtype for t in flat]
     _, stepped = model.decode_step(tf.constant(decoder_ids[:, 0]), state)
     assert [t.dtype for t in tf.nest.flatten(stepped)] == [t.dtype for t in flat]
+    logits, stepped = model.decoding_step()(tf.constant(decoder_ids[:, 0]), state)  # fused
+    assert logits.dtype == tf.float32
+    assert [t.dtype for t in tf.nest.flatten(stepped)] == [t.dtype for t in flat]
+
+
+def test_the_searches_step_fuses_the_self_attention_projections_into_one_product():
+    model = _tiny_model()
+    encoder_ids, decoder_ids = _batch()
+    # decoding_step(), what the Translator's searches call, gives decode_step's logits...
+    plain_state = fused_state = model.initial_state(tf.constant(encoder_ids))
+    fused_step = model.decoding_step()
+    for t in range(decoder_ids.shape[1]):
+        plain, plain_state = model.decode_step(tf.constant(decoder_ids[:, t]), plain_state)
+        fused, fused_state = fused_step(tf.constant(decoder_ids[:, t]), fused_state)
+        np.testing.assert_allclose(fused.numpy(), plain.numpy(), atol=1e-5)
+    # ...with one product for the query, key and value projections: per decoder
+    # layer 6 MatMuls in the Translator's loop (QKV, self output, cross query,
+    # cross output, 2 feed-forward), plus the output layer; unfused it is 8 per layer.
+    translator = keras_s2s.Translator(model)
+    graph = translator.__call__.get_concrete_function().graph.as_graph_def()
+    (body,) = [f for f in graph.library.function if f.signature.name.startswith("while_body")]
+    assert sum(node.op == "MatMul" for node in body.node_def) == 6 * model.num_layers + 1
 
 
 def test_inference_models_hold_the_training_models_variables():

@@ -102,6 +102,11 @@ class Seq2Seq(keras.Model):
         logits, new_state = outputs[0], tuple(outputs[1:])
         return logits[:, 0, :], new_state
 
+    def decoding_step(self):
+        """The step function a search calls: `decode_step`, or a faster form of it
+        that a subclass prepares here, once per search, before the decoding loop."""
+        return self.decode_step
+
     # -- serialisation -----------------------------------------------------------------
 
     @property

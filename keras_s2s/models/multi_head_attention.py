@@ -3,12 +3,17 @@ decoding can cache them: the decoder projects only its newest token at each
 step, and cross-attention's keys and values are computed once per sentence.
 
 Layout: keys and values are heads-first, `(batch, heads, time, head_dim)`,
-the order attention multiplies in; a decoding step's one query per row is
-2-D, `(n, hidden)`, and takes the `one_position` paths, which reach the same
-numbers in fewer ops (a step is made of small ops, so their count is its cost).
+the order attention multiplies in, or keys transposed, `(batch, heads,
+head_dim, time)` (`keys_transposed=True`: a decoding step's cross-attention
+keys, see `keras_s2s.models.transformer_state`). A decoding step's one query
+per row is 2-D, `(n, hidden)`, and takes the `one_position` paths, which reach
+the same numbers in fewer ops (a step is made of small ops, so their count is
+its cost); its self-attention projections can run fused (`FusedQueryKeyValue`).
 """
 
 from __future__ import annotations
+
+from typing import NamedTuple
 
 import keras
 import tensorflow as tf
@@ -17,11 +22,12 @@ from keras_s2s.decoding.row_constants import attend_by_row
 from keras_s2s.masking import masked_softmax
 
 
-def split_heads(x, num_heads: int):
-    """`(batch, time, hidden) -> (batch, heads, time, hidden // heads)`."""
+def split_heads(x, num_heads: int, transposed: bool = False):
+    """`(batch, time, hidden) -> (batch, heads, time, hidden // heads)`, or
+    `(batch, heads, hidden // heads, time)` if `transposed` (in the same one op)."""
     batch, width = tf.shape(x)[0], x.shape[-1]
     x = tf.reshape(x, [batch, -1, num_heads, width // num_heads])
-    return tf.transpose(x, [0, 2, 1, 3])
+    return tf.transpose(x, [0, 2, 3, 1] if transposed else [0, 2, 1, 3])
 
 
 def one_position_heads(x, num_heads: int):
@@ -54,11 +60,13 @@ class KeyValueProjection(keras.layers.Layer):
         return (split_heads(self.key_projection(x), self.num_heads),
                 split_heads(self.value_projection(x), self.num_heads))
 
-    def packed(self, x, tokens):
+    def packed(self, x, tokens, keys_transposed=False):
         """`call` on real tokens `x (tokens, hidden)` packed by `tokens` (a
         `keras_s2s.models.packed_tokens.PackedTokens`): keys and values in the
-        padded layout `(batch, heads, time, head_dim)`, zeros at padding."""
-        return (split_heads(tokens.unpack(self.key_projection(x)), self.num_heads),
+        padded layout `(batch, heads, time, head_dim)`, zeros at padding; the
+        keys `(batch, heads, head_dim, time)` if `keys_transposed`."""
+        return (split_heads(tokens.unpack(self.key_projection(x)), self.num_heads,
+                            keys_transposed),
                 split_heads(tokens.unpack(self.value_projection(x)), self.num_heads))
 
     def get_config(self):
@@ -89,11 +97,12 @@ class MultiHeadAttention(keras.layers.Layer):
         self.output_projection = keras.layers.Dense(hidden_dim, name="output")
         self.weights_dropout = keras.layers.Dropout(dropout, name="weights_dropout")
 
-    def _weights(self, query_heads, keys, key_mask, causal):
+    def _weights(self, query_heads, keys, key_mask, causal, keys_transposed=False):
         """Attention weights, float32 `(batch, heads, t, s)`, from the projected
         query split into heads `(batch, heads, t, head_dim)`."""
         q = query_heads * self.head_dim ** -0.5
-        scores = tf.matmul(q, tf.cast(keys, q.dtype), transpose_b=True)  # (b, h, t, s)
+        scores = tf.matmul(q, tf.cast(keys, q.dtype),
+                           transpose_b=not keys_transposed)  # (b, h, t, s)
         return self._softmax(scores, key_mask, causal)
 
     @staticmethod
@@ -115,7 +124,8 @@ class MultiHeadAttention(keras.layers.Layer):
             return tf.nn.softmax(scores, axis=-1)
         return masked_softmax(scores, allowed)
 
-    def _attend_one_position(self, projected_query, keys, values, key_mask):
+    def _attend_one_position(self, projected_query, keys, values, key_mask,
+                             keys_transposed=False):
         """`attend` with one query position per row, 2-D: `(n, hidden) -> (n, hidden)`.
 
         The same products and softmax as `attend`; only the reshapes differ
@@ -123,7 +133,8 @@ class MultiHeadAttention(keras.layers.Layer):
         memory order of `(n, hidden)`), so the results are identical.
         """
         weights = self._weights(one_position_heads(projected_query, self.num_heads), keys,
-                                key_mask, causal=False)  # (n, h, 1, s)
+                                key_mask, causal=False,
+                                keys_transposed=keys_transposed)  # (n, h, 1, s)
         context = tf.matmul(tf.cast(weights, values.dtype), values)  # (n, h, 1, head_dim)
         return tf.reshape(context, [-1, self.hidden_dim])
 
@@ -133,11 +144,11 @@ class MultiHeadAttention(keras.layers.Layer):
         return tf.reduce_mean(self._weights(query_heads, keys, key_mask, causal=False), axis=1)
 
     def attend(self, projected_query, keys, values, key_mask=None, causal=False,
-               training=None):
+               training=None, keys_transposed=False):
         """The heads' attention, between the two projections: a projected query
         `(batch, t, hidden)` -> context `(batch, t, hidden)`."""
         weights = self._weights(split_heads(projected_query, self.num_heads), keys, key_mask,
-                                causal)
+                                causal, keys_transposed)
         weights = self.weights_dropout(weights, training=training)
         context = tf.matmul(tf.cast(weights, values.dtype), values)  # (b, h, t, head_dim)
         context = tf.transpose(context, [0, 2, 1, 3])  # (b, t, h, head_dim)
@@ -155,7 +166,7 @@ class MultiHeadAttention(keras.layers.Layer):
         context = self.attend(tokens.unpack(self.query_projection(query)), keys, values, key_mask)
         return self.output_projection(tokens.pack(context))
 
-    def one_query(self, query, keys, values, key_mask=None, beams=None):
+    def one_query(self, query, keys, values, key_mask=None, beams=None, keys_transposed=False):
         """Inference with one query position per row, 2-D: `(n, hidden) -> (n, hidden)`.
 
         Both projections see 2-D tensors: Keras multiplies a 3-D input through
@@ -165,13 +176,53 @@ class MultiHeadAttention(keras.layers.Layer):
         search's beams (`keras_s2s.decoding.row_constants`).
         """
         if beams is None:
-            context = self._attend_one_position(self.query_projection(query), keys, values,
-                                                key_mask)
-        else:
-            context = attend_by_row(self.query_projection(query), beams, tf.shape(keys)[0],
-                                    lambda queries: self.attend(queries, keys, values, key_mask))
+            return self.one_projected_query(self.query_projection(query), keys, values,
+                                            key_mask, keys_transposed)
+        context = attend_by_row(
+            self.query_projection(query), beams, tf.shape(keys)[0],
+            lambda queries: self.attend(queries, keys, values, key_mask,
+                                        keys_transposed=keys_transposed))
         return self.output_projection(context)
+
+    def one_projected_query(self, projected_query, keys, values, key_mask=None,
+                            keys_transposed=False):
+        """`one_query` (without `beams`) on a query already projected, `(n, hidden)`
+        (by `FusedQueryKeyValue`, with the keys and values)."""
+        return self.output_projection(self._attend_one_position(
+            projected_query, keys, values, key_mask, keys_transposed))
 
     def get_config(self):
         return {**super().get_config(), "hidden_dim": self.hidden_dim,
                 "num_heads": self.num_heads, "dropout": self.dropout}
+
+
+class FusedQueryKeyValue(NamedTuple):
+    """A decoding step's self-attention projections as one product.
+
+    A step projects each row's newest token three times, by the query, key
+    and value Dense layers: three `(n, hidden) x (hidden, hidden)` products.
+    With the three kernels side by side, `(hidden, 3 * hidden)`, it is one
+    product and one bias add, four fewer ops per layer and a wider product.
+    The model keeps its three Dense layers (training, saved models and the
+    CTranslate2 converter see them as they are); `of` builds the fused
+    weights from them once per search, outside the decoding loop (see
+    `TransformerSeq2Seq.decoding_step`).
+    """
+
+    kernel: tf.Tensor  # (hidden, 3 * hidden): query, key, value kernels side by side
+    bias: tf.Tensor  # (3 * hidden,)
+
+    @classmethod
+    def of(cls, attention: MultiHeadAttention, key_value: KeyValueProjection):
+        denses = (attention.query_projection, key_value.key_projection,
+                  key_value.value_projection)
+        dtype = attention.compute_dtype  # the Dense layers cast their weights to it too
+        return cls(tf.cast(tf.concat([d.kernel for d in denses], axis=1), dtype),
+                   tf.cast(tf.concat([d.bias for d in denses], axis=0), dtype))
+
+    def __call__(self, x, num_heads: int):
+        """`x (n, hidden)` -> `(query (n, hidden), keys, values (n, heads, 1, head_dim))`,
+        what the three Dense layers (and `one_position_heads`) give."""
+        query, keys, values = tf.split(tf.nn.bias_add(tf.matmul(x, self.kernel), self.bias),
+                                       3, axis=-1)
+        return query, one_position_heads(keys, num_heads), one_position_heads(values, num_heads)

@@ -64,7 +64,9 @@ def encode_real_tokens(model, encoder_token_ids):
     """`TransformerSeq2Seq._encode` at inference, on the real tokens only.
 
     Returns `(cross-attention (keys, values) per decoder layer, source_mask)`,
-    as `_encode` does (see the module docstring for what differs at padding).
+    as `_encode` does (see the module docstring for what differs at padding),
+    but with the keys transposed as the decoding state holds them,
+    `(batch, heads, head_dim, time)` (`keras_s2s.models.transformer_state`).
     """
     source_mask = tf.cast(tf.not_equal(encoder_token_ids, PAD_ID), tf.float32)
     tokens = PackedTokens(source_mask)
@@ -72,4 +74,5 @@ def encode_real_tokens(model, encoder_token_ids):
     for block in model.encoder_blocks:
         x = block.packed(x, tokens, source_mask)
     x = model.encoder_norm(x)
-    return [projection.packed(x, tokens) for projection in model.cross_key_values], source_mask
+    return ([projection.packed(x, tokens, keys_transposed=True)
+             for projection in model.cross_key_values], source_mask)

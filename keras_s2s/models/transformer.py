@@ -8,24 +8,16 @@
                   (causal self-attention, cross-attention, feed-forward)
                   ─► LayerNorm ─► Dense ─► logits over the target vocabulary
 
-Decoding state (`TransformerState`), every tensor batch-first and of fixed shape:
-
-    step             int32 (batch,): tokens decoded so far
-    self_attention   per decoder layer KeyValues (batch, heads, max_target_length, head_dim)
-    cross_attention  per decoder layer KeyValues (batch, heads, source_time, head_dim)
-    source_mask      float32 (batch, source_time)
-
-The Functional `encoder_model` / `decoder_model` carry the same tensors as a
-flat list in that order (`tf.nest.flatten(state)`). A beam search keeps the
-last two once per sentence (`keras_s2s.decoding.row_constants`).
+The decoding state (`TransformerState`, `keras_s2s.models.transformer_state`)
+holds the self-attention cache, the encoder's cross-attention keys/values and
+the source mask; the Functional `encoder_model` / `decoder_model` carry the
+same tensors as a flat list.
 
 Each step projects only the newest token into the key/value cache; the encoder
 runs once per sentence, at inference on its real tokens only (`packed_tokens`).
 """
 
 from __future__ import annotations
-
-from typing import NamedTuple
 
 import keras
 import tensorflow as tf
@@ -38,25 +30,7 @@ from keras_s2s.models.multi_head_attention import KeyValueProjection
 from keras_s2s.models.packed_tokens import encode_real_tokens
 from keras_s2s.models.tied_output import TiedOutputProjection
 from keras_s2s.models.transformer_layers import DecoderBlock, EncoderBlock, PositionalEmbedding
-
-
-class KeyValues(NamedTuple):
-    """One attention layer's projected keys and values, `(batch, heads, time, head_dim)`."""
-
-    keys: tf.Tensor
-    values: tf.Tensor
-
-
-class TransformerState(NamedTuple):
-    """The decoding state; see the module docstring for shapes."""
-
-    # One per sentence in a beam search, never copied per beam (decoding.row_constants).
-    row_constants = ("cross_attention", "source_mask")
-
-    step: tf.Tensor
-    self_attention: tuple  # of KeyValues: the cache, one per decoder layer
-    cross_attention: tuple  # of KeyValues: the encoder's, one per decoder layer
-    source_mask: tf.Tensor
+from keras_s2s.models.transformer_state import KeyValues, TransformerState, flat, transpose_keys
 
 
 @keras.saving.register_keras_serializable(package="keras_s2s")
@@ -201,7 +175,7 @@ class TransformerSeq2Seq(Seq2Seq):
         )
         step, *cache = self.empty_cache(encoder_token_ids)
         encoder_model = keras.Model(
-            encoder_token_ids, [step, *cache, *_flat(cross), source_mask], name="encoder_model"
+            encoder_token_ids, [step, *cache, *flat(cross), source_mask], name="encoder_model"
         )
 
         state_dtype = self.decoder_blocks[0].compute_dtype
@@ -223,11 +197,11 @@ class TransformerSeq2Seq(Seq2Seq):
         # The encoder's part of the state passes through unchanged (dtype too:
         # under a mixed policy an Identity would cast the float32 mask).
         passthrough = [keras.layers.Identity(dtype=t.dtype, name=f"{t.name}_out")(t)
-                       for t in (*_flat(cross_inputs), mask_input)]
+                       for t in (*flat(cross_inputs), mask_input)]
         decoder_model = keras.Model(
-            [decoder_token_ids, step_input, *_flat(cache_inputs), *_flat(cross_inputs),
+            [decoder_token_ids, step_input, *flat(cache_inputs), *flat(cross_inputs),
              mask_input],
-            [step_logits, keras.ops.add(step_input, 1), *_flat(new_cache), *passthrough],
+            [step_logits, keras.ops.add(step_input, 1), *flat(new_cache), *passthrough],
             name="decoder_model",
         )
         self._set_functional_models(
@@ -248,10 +222,13 @@ class TransformerSeq2Seq(Seq2Seq):
 
     def initial_state(self, encoder_token_ids) -> TransformerState:
         """Outside XLA: the encoder on real tokens only (`packed_tokens`) and an empty,
-        growing cache (`key_value_cache`); under XLA, `encoder_model`'s outputs."""
+        growing cache (`key_value_cache`); under XLA, `encoder_model`'s outputs.
+        Either way the cross keys transposed (`transformer_state`)."""
         if inside_xla():
-            flat = self.encoder_model(encoder_token_ids, training=False)
-            return tf.nest.pack_sequence_as(self._state_structure(), list(flat))
+            outputs = self.encoder_model(encoder_token_ids, training=False)
+            state = tf.nest.pack_sequence_as(self._state_structure(), list(outputs))
+            return state._replace(cross_attention=tuple(
+                transpose_keys(kv) for kv in state.cross_attention))
         cross, source_mask = encode_real_tokens(self, tf.cast(encoder_token_ids, tf.int32))
         batch = tf.shape(encoder_token_ids)[0]
         empty = tf.zeros([batch, self.num_heads, 0, self.hidden_dim // self.num_heads],
@@ -266,21 +243,36 @@ class TransformerSeq2Seq(Seq2Seq):
         return TransformerState(step=0, self_attention=layers, cross_attention=layers,
                                 source_mask=0)
 
-    def decode_step(self, token_ids, state: TransformerState, beams=None):
+    def decode_step(self, token_ids, state: TransformerState, beams=None, fused=None):
         """One cached step on the same layers as `decoder_model` (a test holds
         them equal), without the Functional model's input/output plumbing.
-        `beams`: see `keras_s2s.decoding.row_constants`."""
+        `beams`: see `keras_s2s.decoding.row_constants`. `fused`: each block's
+        `fused_query_key_value()` (what `decoding_step` passes)."""
         # _decode with a cache, on 2-D activations (n, hidden): fewer ops (DecoderBlock.one_step).
         y = self.target_embedding(token_ids[:, None], state.step)[:, 0, :]
+        fused = fused or (None,) * self.num_layers
         new_cache = []
-        for block, cross, cache in zip(self.decoder_blocks, state.cross_attention,
-                                       state.self_attention):
+        for block, cross, cache, query_key_value in zip(
+                self.decoder_blocks, state.cross_attention, state.self_attention, fused):
             y, *layer_cache = block.one_step(y, cross.keys, cross.values, state.source_mask,
                                              cache.keys, cache.values, state.step,
-                                             self.target_encoder.max_length, beams=beams)
+                                             self.target_encoder.max_length, beams=beams,
+                                             query_key_value=query_key_value)
             new_cache.append(KeyValues(*layer_cache))
         logits = self.output_projection(self.decoder_norm(y))
         return logits, state._replace(step=state.step + 1, self_attention=tuple(new_cache))
+
+    def decoding_step(self):
+        """`decode_step` with every block's self-attention projections fused
+        (`FusedQueryKeyValue`), built now: call it once per search, before the
+        loop, so that the fused weights are loop invariants (one concatenation
+        per search instead of one per step)."""
+        fused = tuple(block.fused_query_key_value() for block in self.decoder_blocks)
+
+        def step(token_ids, state, beams=None):
+            return self.decode_step(token_ids, state, beams=beams, fused=fused)
+
+        return step
 
     def get_config(self):
         config = super().get_config()
@@ -294,7 +286,3 @@ class TransformerSeq2Seq(Seq2Seq):
         )
         return config
 
-
-def _flat(key_values) -> list:
-    """`[KeyValues, ...]` -> `[keys_0, values_0, keys_1, ...]`, the Functional models' order."""
-    return [tensor for pair in key_values for tensor in pair]

@@ -18,7 +18,11 @@ import keras
 import tensorflow as tf
 
 from keras_s2s.models.key_value_cache import cached_keys_and_values
-from keras_s2s.models.multi_head_attention import KeyValueProjection, MultiHeadAttention
+from keras_s2s.models.multi_head_attention import (
+    FusedQueryKeyValue,
+    KeyValueProjection,
+    MultiHeadAttention,
+)
 
 
 @keras.saving.register_keras_serializable(package="keras_s2s")
@@ -140,7 +144,8 @@ class DecoderBlock(_Block):
     token's key and value join the cache and the query attends to every
     position so far (see `keras_s2s.models.key_value_cache`: a growing cache,
     or a fixed buffer). It runs `one_step`, the code decoding calls, on
-    `x[:, 0]` (inference only: no dropout). Returns `(x, cache_keys, cache_values)`.
+    `x[:, 0]` and the cross keys transposed (inference only: no dropout).
+    Returns `(x, cache_keys, cache_values)`.
 
     Both calls return three tensors on purpose: Keras checks a Functional
     graph's connectivity with the output count of a layer's first call.
@@ -157,8 +162,8 @@ class DecoderBlock(_Block):
              cache_values=None, step=None, buffer_length=None, training=None):
         if cache_keys is not None:  # one cached step (decoder_model): the decoding step's code
             x, cache_keys, cache_values = self.one_step(
-                x[:, 0], cross_keys, cross_values, source_mask, cache_keys, cache_values, step,
-                buffer_length)
+                x[:, 0], tf.transpose(cross_keys, [0, 1, 3, 2]), cross_values, source_mask,
+                cache_keys, cache_values, step, buffer_length)
             return x[:, None], cache_keys, cache_values
         h = self.self_attention_norm(x)
         keys, values = self.self_key_value(h)
@@ -170,22 +175,34 @@ class DecoderBlock(_Block):
         return x, keys, values
 
     def one_step(self, x, cross_keys, cross_values, source_mask, cache_keys, cache_values,
-                 step, buffer_length, beams=None):
+                 step, buffer_length, beams=None, query_key_value=None):
         """Inference, one token per row: `call` with a cache on `x[:, None]`,
         computed on 2-D `x (n, hidden)` in fewer ops (see
-        `MultiHeadAttention.one_query`); dropout is off. `beams`, in a beam
-        search, says which sentence each row belongs to: the cross keys,
-        values and mask then hold one entry per sentence, not per beam
-        (`keras_s2s.decoding.row_constants`). Returns `(x, cache_keys, cache_values)`.
+        `MultiHeadAttention.one_query`); dropout is off. The cross keys come
+        transposed, `(n, heads, head_dim, s)` (`keras_s2s.models.transformer_state`).
+        `beams`, in a beam search, says which sentence each row belongs to: the
+        cross keys, values and mask then hold one entry per sentence, not per beam
+        (`keras_s2s.decoding.row_constants`). `query_key_value`: this block's
+        `fused_query_key_value()`, the same projections in one product.
+        Returns `(x, cache_keys, cache_values)`.
         """
         h = self.self_attention_norm(x)
-        keys, values = self.self_key_value(h)  # (n, heads, 1, head_dim)
+        if query_key_value is None:
+            query = self.self_attention.query_projection(h)
+            keys, values = self.self_key_value(h)  # (n, heads, 1, head_dim)
+        else:
+            query, keys, values = query_key_value(h, self.num_heads)
         cache_keys, cache_values, attended, mask = cached_keys_and_values(
             cache_keys, cache_values, keys, values, step, buffer_length=buffer_length)
-        x = x + self.self_attention.one_query(h, *attended, key_mask=mask)
+        x = x + self.self_attention.one_projected_query(query, *attended, key_mask=mask)
         x = x + self.cross_attention.one_query(self.cross_attention_norm(x), cross_keys,
-                                               cross_values, key_mask=source_mask, beams=beams)
+                                               cross_values, key_mask=source_mask, beams=beams,
+                                               keys_transposed=True)
         return x + self.feed_forward(self.feed_forward_norm(x)), cache_keys, cache_values
+
+    def fused_query_key_value(self) -> FusedQueryKeyValue:
+        """The self-attention projections fused, for `one_step` (build once per search)."""
+        return FusedQueryKeyValue.of(self.self_attention, self.self_key_value)
 
     def cross_attention_weights(self, x, cross_keys, source_mask):
         """Teacher forced, inference: where each target position looks in the
