@@ -116,8 +116,12 @@ def test_beam_n_best_lists_are_ranked_and_batch_independent(trained):
         alone = keras_s2s.translate(source, model, method="beam", beam_width=4, num_results=3)
         assert [text for text, _ in alone] == [text for text, _ in n_best]
         np.testing.assert_allclose([s for _, s in alone], scores, rtol=1e-4, atol=1e-5)
-    # The best beam agrees with greedy on a task the model has learned.
-    assert [n_best[0][0] for n_best in together] == keras_s2s.translate(sources, model)
+    # The best beam agrees with greedy on a task the model has learned: the test
+    # sentences. Not on "cero": a one-word source is outside the training data
+    # (two words or more), and there the model is unsure (greedy "zero", the best
+    # beam "six zero" or "one zero" or "zero", depending on the training run).
+    assert [n_best[0][0] for n_best in together[:-1]] == keras_s2s.translate(sources[:-1],
+                                                                             model)
 
 
 def test_sampling_with_a_seed_is_reproducible(trained):
