@@ -128,7 +128,7 @@ def length_sorted_chunks(texts, *, batch_tokens: int = BATCH_TOKENS,
                          max_batch: int = MAX_BATCH) -> list[list[int]]:
     """Indices of `texts` in chunks of similar length, shortest first, each
     with at most `batch_tokens` tokens once padded (and `max_batch` texts)."""
-    lengths = [len(_TOKEN.findall(text)) + 1 for text in texts]  # + the padding column
+    lengths = [max(len(_TOKEN.findall(text)), 1) for text in texts]  # time axis >= 1
     chunks, chunk = [], []
     for index in sorted(range(len(texts)), key=lambda i: lengths[i]):
         if chunk and ((len(chunk) + 1) * lengths[index] > batch_tokens

@@ -144,9 +144,11 @@ class Translator(tf.Module):
         model, settings = self.model, self.decoding
         source = model.source_encoder.encode(text)
         source_lengths = tf.cast(source.row_lengths(), tf.int32)
-        # One extra padding column keeps the time axis >= 1 even when every
-        # input is empty; padding is masked, so it changes nothing else.
-        encoder_token_ids = tf.pad(source.to_tensor(default_value=PAD_ID), [[0, 0], [0, 1]])
+        # The time axis must be >= 1, even when every input is empty: then (only
+        # then: each step attends over every column) one padding column.
+        encoder_token_ids = source.to_tensor(default_value=PAD_ID)
+        encoder_token_ids = tf.pad(encoder_token_ids,
+                                   [[0, 0], [0, tf.maximum(1 - tf.shape(encoder_token_ids)[1], 0)]])
         controls, prefix_lengths = self._controls(tf.shape(source_lengths)[0], prefix)
         max_length, max_lengths = self._length_limits(source_lengths, prefix_lengths)
         seed = settings.seed if seed is None else seed

@@ -60,8 +60,7 @@ def converted(tmp_path_factory):
 
 
 def _our_state(model, texts):
-    encoder_ids = model.source_encoder.encode(tf.constant(texts)).to_tensor()
-    return model.initial_state(tf.pad(encoder_ids, [[0, 0], [0, 1]]))
+    return model.initial_state(model.source_encoder.encode(tf.constant(texts)).to_tensor())
 
 
 def test_the_directory_holds_what_ctranslate2_reads_and_our_notes(converted):

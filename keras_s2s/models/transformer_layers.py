@@ -31,8 +31,8 @@ class PositionalEmbedding(keras.layers.Layer):
 
     Call: `(token_ids (batch, time), start_positions (batch,) or None)` ->
     `(batch, time, hidden_dim)`. Positions are `start + 0, 1, ...`, clipped to
-    `max_length - 1` (the translator adds a padding column past the longest
-    source; padding is masked, so its position does not matter).
+    `max_length - 1` (padding can reach past a full-length source, e.g. XLA's
+    8-token buckets; padding is masked, so its position does not matter).
     """
 
     def __init__(self, vocabulary_size: int, max_length: int, hidden_dim: int, **kwargs):
