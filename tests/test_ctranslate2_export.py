@@ -3,6 +3,8 @@ teacher-forced log-probabilities, the same greedy ids and, with length penalty
 0, the same beam-search ids as our own search."""
 
 import json
+import subprocess
+import sys
 
 import keras
 import numpy as np
@@ -149,3 +151,48 @@ def test_bad_input_is_a_value_error_naming_it(converted, tmp_path):
     with pytest.raises(ValueError, match="quantization"):
         export_ctranslate2(model, tmp_path / "bad", quantization="int3")
     assert not (tmp_path / "gru").exists() and not (tmp_path / "bad").exists()
+
+
+def test_the_command_line_exports_what_translates_the_same(converted, tmp_path):
+    # As a user types it, in a fresh process: keras-s2s export --format ctranslate2.
+    model, _, _, texts = converted
+    model_path = tmp_path / "transformer.keras"
+    model.save(model_path)
+    output = tmp_path / "ct2" / "spa_eng"
+
+    def export(*options):
+        return subprocess.run(
+            [sys.executable, "-m", "keras_s2s.cli", "export", "--model", str(model_path),
+             "--output", str(output), "--format", "ctranslate2", *options],
+            capture_output=True, text=True, cwd=tmp_path)
+
+    done = export()
+    assert done.returncode == 0, done.stderr
+    assert f"Wrote {output} (CTranslate2, float32 weights" in done.stdout
+    assert (output / NOTES_FILE).exists()
+    translator = ctranslate2.Translator(str(output), device="cpu", intra_threads=1)
+    # CTranslate2 writes [UNK] where the model does (ours copies a source word there).
+    plain = dict(min_length=0, no_repeat_ngram_size=0, replace_unknown=False)
+    assert (translate_ctranslate2(translator, model, texts)
+            == keras_s2s.translate(texts, model, **plain))
+    # One line and exit code 2 for what would be ignored or overwritten.
+    for options, message in (((), "exists; give a directory to create"),
+                             (("--method", "greedy"), "--method greedy has no effect with "
+                              "--format ctranslate2")):
+        refused = export(*options)
+        assert refused.returncode == 2 and message in refused.stderr
+        assert len(refused.stderr.strip().splitlines()) == 1, refused.stderr
+    refused = subprocess.run(
+        [sys.executable, "-m", "keras_s2s.cli", "export", "--model", str(model_path),
+         "--output", str(tmp_path / "saved_models"), "--quantization", "int8"],
+        capture_output=True, text=True, cwd=tmp_path)
+    assert refused.returncode == 2
+    assert "--quantization int8 applies to --format ctranslate2 only" in refused.stderr
+
+
+def test_the_command_lines_quantizations_are_ctranslate2s():
+    from ctranslate2.specs.model_spec import ACCEPTED_MODEL_TYPES
+
+    from keras_s2s.cli.parser import CTRANSLATE2_QUANTIZATIONS
+
+    assert set(CTRANSLATE2_QUANTIZATIONS) == set(ACCEPTED_MODEL_TYPES)

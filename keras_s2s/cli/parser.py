@@ -35,6 +35,10 @@ from keras_s2s.models.architectures import (
 STRATEGIES = ("default", "mirrored", "multi-worker", "tpu")
 MIXED_PRECISION_POLICIES = ("mixed_float16", "mixed_bfloat16")
 TRAIN = ("keras_s2s.training", "train")
+EXPORT_FORMATS = ("saved-model", "ctranslate2")
+# CTranslate2's weight types (its ACCEPTED_MODEL_TYPES; a test holds them equal).
+CTRANSLATE2_QUANTIZATIONS = ("int8", "int8_float32", "int8_float16", "int8_bfloat16", "int16",
+                             "float16", "bfloat16", "float32")
 
 
 def build_parser() -> OneLineParser:
@@ -192,12 +196,24 @@ def _add_score(commands):
 
 def _add_export(commands):
     export = commands.add_parser(
-        "export", help="write a TF Serving SavedModel (next integer version)",
-        description="Export a .keras model as saved_models/NAME/<version>/ for TF Serving.")
+        "export", help="write a TF Serving SavedModel (next integer version), or a "
+        "CTranslate2 model",
+        description="Export a .keras model as saved_models/NAME/<version>/ for TF Serving, "
+        "or (--format ctranslate2, Transformer models) as a CTranslate2 model directory.")
     add_model_option(export, keras_only=True)
     export.add_argument("--output", required=True,
-                        help="model base path, a directory, e.g. saved_models/spa_eng "
-                        "(required: no default)")
+                        help="model base path, a directory, e.g. saved_models/spa_eng; with "
+                        "--format ctranslate2 the model directory to create (required: no "
+                        "default)")
+    export.add_argument("--format", choices=EXPORT_FORMATS, default="saved-model",
+                        help="saved-model: a SavedModel version for TF Serving, decoding "
+                        "settings included; ctranslate2: a CTranslate2 model (Transformer "
+                        "only; CTranslate2 takes its decoding options when it translates: "
+                        "KERAS_S2S_NOTES.md, written beside it, says which match ours) "
+                        "(default saved-model)")
+    export.add_argument("--quantization", choices=CTRANSLATE2_QUANTIZATIONS, default=UNSET,
+                        help="CTranslate2 weight type, e.g. int8 (default float32; "
+                        "--format ctranslate2 only)")
     add_verbosity_options(export, progress=False)
     # keras_s2s.export's serving_default is beam search unless told otherwise.
     add_decoding_options(export, methods=("beam", "greedy"), default_method="beam",
