@@ -38,9 +38,9 @@ def _export_ctranslate2(args, model_path) -> int:
     if given:
         raise CommandLineError(
             f"{flag(given[0])} {getattr(args, given[0])} has no effect with --format "
-            "ctranslate2: CTranslate2 takes its "
-            "decoding options when it translates (KERAS_S2S_NOTES.md, written beside the "
-            "model, says which match ours). Leave it out.")
+            "ctranslate2: CTranslate2 takes its decoding options when it translates "
+            "(KERAS_S2S_NOTES.md, written beside the model, says which match ours). "
+            "Leave it out.")
     output = pathlib.Path(args.output)
     if output.exists():
         raise CommandLineError(f"--output {output} exists; give a directory to create (a "
