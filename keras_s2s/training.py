@@ -115,7 +115,10 @@ def train(model, train_pairs, validation_pairs=None, *,
         mixed_precision: `"mixed_float16"` or `"mixed_bfloat16"` to check that
             the model was built with that policy (see `training_scope`);
             logits and the loss are float32 whatever the policy.
-        seed: seed for weight initialisation and the shuffling order.
+        seed: seed for the shuffling order and dropout. The initial weights are
+            made by `build_model`, before this call: for a reproducible run, call
+            `keras.utils.set_random_seed(seed)` before it too (`keras-s2s train`
+            does).
         verbose: Keras' progress display (`"auto"`, 0, 1, 2).
         callbacks: extra Keras callbacks, run after `val_bleu` is added to
             the logs and before ours (e.g. a logger).

@@ -128,7 +128,8 @@ class TrainingSettings:
     time_budget_seconds: float | None = _option(
         None, "wall-clock budget: no epoch starts that would end past it", kind=float,
         check=lambda v: v is None or _positive_number("time_budget_seconds")(v))
-    seed: int = _option(0, "random seed (weights and shuffling)", check=lambda v: check_count(
+    seed: int = _option(0, "random seed (shuffling, dropout; keras-s2s train seeds the "
+                        "initial weights with it too)", check=lambda v: check_count(
         v, "seed", minimum=0, meaning="a seed"))
 
     def __post_init__(self):
