@@ -19,7 +19,7 @@ import tensorflow as tf
 from keras_s2s.decoding import checks
 from keras_s2s.decoding.finished import length_penalty_of
 from keras_s2s.text import END_ID, PAD_ID, START_ID
-from keras_s2s.translation_graph import _NotSaved, serving_variables
+from keras_s2s.translation_graph import _NotSaved, encoder_ids, serving_variables
 
 
 class PairScore(NamedTuple):
@@ -54,14 +54,13 @@ class PairScorer(tf.Module):
 
     def __call__(self, source, target):
         model = self._model.value
-        encoder_ids = tf.pad(model.source_encoder.encode(source).to_tensor(PAD_ID),
-                             [[0, 0], [0, 1]])  # the time axis stays >= 1
+        source_ids = encoder_ids(model.source_encoder.encode(source))
         target_ids = model.target_encoder.encode(target)[:, : model.target_encoder.max_length - 1]
         with_end = tf.concat([target_ids, tf.fill([target_ids.nrows(), 1], END_ID)], axis=1)
         labels = with_end.to_tensor(PAD_ID)  # (batch, time)
         decoder_ids = tf.concat([tf.fill([tf.shape(labels)[0], 1], START_ID), labels[:, :-1]],
                                 axis=1)
-        logits = model.training_model([encoder_ids, decoder_ids], training=False)
+        logits = model.training_model([source_ids, decoder_ids], training=False)
         log_probs = tf.nn.log_softmax(tf.cast(logits, tf.float32))  # (batch, time, vocab)
         token_log_probs = tf.gather(log_probs, labels, batch_dims=2)  # (batch, time)
         token_log_probs = tf.where(tf.not_equal(labels, PAD_ID), token_log_probs, 0.0)

@@ -29,6 +29,16 @@ def default_max_lengths(source_lengths: tf.Tensor, model_limit: int) -> tf.Tenso
     return tf.minimum(tf.cast(2 * source_lengths + 10, tf.int32), model_limit)
 
 
+def encoder_ids(source: tf.RaggedTensor) -> tf.Tensor:
+    """Source ids `(batch, time)`, padded with `PAD_ID` to the longest row.
+
+    The time axis is at least 1, even when every input is empty: then, and
+    only then, one padding column (each decoding step attends over every column).
+    """
+    ids = source.to_tensor(default_value=PAD_ID)
+    return tf.pad(ids, [[0, 0], [0, tf.maximum(1 - tf.shape(ids)[1], 0)]])
+
+
 def serving_variables(model) -> list[tf.Variable]:
     """The `tf.Variable`s under the model's Keras variables, to track in a SavedModel.
 
@@ -144,11 +154,7 @@ class Translator(tf.Module):
         model, settings = self.model, self.decoding
         source = model.source_encoder.encode(text)
         source_lengths = tf.cast(source.row_lengths(), tf.int32)
-        # The time axis must be >= 1, even when every input is empty: then (only
-        # then: each step attends over every column) one padding column.
-        encoder_token_ids = source.to_tensor(default_value=PAD_ID)
-        encoder_token_ids = tf.pad(encoder_token_ids,
-                                   [[0, 0], [0, tf.maximum(1 - tf.shape(encoder_token_ids)[1], 0)]])
+        encoder_token_ids = encoder_ids(source)
         controls, prefix_lengths = self._controls(tf.shape(source_lengths)[0], prefix)
         max_length, max_lengths = self._length_limits(source_lengths, prefix_lengths)
         seed = settings.seed if seed is None else seed

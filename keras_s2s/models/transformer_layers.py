@@ -23,6 +23,7 @@ from keras_s2s.models.multi_head_attention import (
     KeyValueProjection,
     MultiHeadAttention,
 )
+from keras_s2s.models.transformer_state import transposed
 
 
 @keras.saving.register_keras_serializable(package="keras_s2s")
@@ -162,7 +163,7 @@ class DecoderBlock(_Block):
              cache_values=None, step=None, buffer_length=None, training=None):
         if cache_keys is not None:  # one cached step (decoder_model): the decoding step's code
             x, cache_keys, cache_values = self.one_step(
-                x[:, 0], tf.transpose(cross_keys, [0, 1, 3, 2]), cross_values, source_mask,
+                x[:, 0], transposed(cross_keys), cross_values, source_mask,
                 cache_keys, cache_values, step, buffer_length)
             return x[:, None], cache_keys, cache_values
         h = self.self_attention_norm(x)

@@ -49,10 +49,15 @@ class TransformerState(NamedTuple):
     source_mask: tf.Tensor
 
 
-def transpose_keys(key_values: KeyValues) -> KeyValues:
+def transposed(keys: tf.Tensor) -> tf.Tensor:
     """Heads-first keys `(batch, heads, time, head_dim)` <-> transposed
     `(batch, heads, head_dim, time)` (the operation is its own inverse)."""
-    return key_values._replace(keys=tf.transpose(key_values.keys, [0, 1, 3, 2]))
+    return tf.transpose(keys, [0, 1, 3, 2])
+
+
+def transpose_keys(key_values: KeyValues) -> KeyValues:
+    """`key_values` with its keys `transposed`."""
+    return key_values._replace(keys=transposed(key_values.keys))
 
 
 def flat(key_values) -> list:
